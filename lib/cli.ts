@@ -1,0 +1,766 @@
+/**
+ * The whole tcpkit command line in one place: every command, flag, default and help
+ * text, and the parser that turns argv into typed option objects. Pure: no I/O.
+ *
+ * Each flag's default is written once, as the user would type it, and goes through the
+ * same parser as a typed value, so help text and behaviour cannot drift apart.
+ */
+
+import { parseArgs } from "node:util";
+import { type Address, parseAddress, parseAddressRange } from "./address.ts";
+import { UsageError } from "./errors.ts";
+import { parseCount, parseDuration, parseSize } from "./units.ts";
+
+/** How a flag's value is read. */
+export type FlagKind = "boolean" | "string" | "count" | "duration" | "size" | "choice";
+
+/** One flag of one command. */
+export interface FlagSpec {
+  /** Long name without dashes, e.g. `max-conns`. */
+  name: string;
+  /** One-letter alias, e.g. `c` for `-c`. */
+  short?: string;
+  kind: FlagKind;
+  /** Placeholder in help, e.g. `N`, `DURATION`. */
+  metavar?: string;
+  /** Default as a user would type it; parsed like user input. */
+  default?: string;
+  /** Allowed values for `choice` flags. */
+  choices?: readonly string[];
+  /** Smallest allowed value for numeric kinds (in their unit: count, ms or bytes). */
+  min?: number;
+  /** Largest allowed value for numeric kinds. */
+  max?: number;
+  /** May be given more than once; the values are collected in order. */
+  multiple?: boolean;
+  help: string;
+}
+
+/** One subcommand. */
+export interface CommandSpec {
+  name: string;
+  summary: string;
+  /** Positional arguments as shown in usage, e.g. `[ADDRESS]`. */
+  args: string;
+  /** Help lines describing the positional arguments. */
+  argsHelp: string[];
+  minArgs: number;
+  maxArgs: number;
+  flags: FlagSpec[];
+  examples: string[];
+}
+
+const HELP_FLAG: FlagSpec = { name: "help", short: "h", kind: "boolean", help: "Show this help" };
+
+const DAY_MS = 24 * 3_600_000;
+
+/** The serve command's typed options. */
+export interface ServeOptions {
+  /** Where to listen. @default 127.0.0.1:9999 */
+  address: Address;
+  /** @default "echo" */
+  mode: "echo" | "discard" | "source";
+  /** Most concurrent connections; undefined derives it from the open-file limit. */
+  maxConns: number | undefined;
+  /** Close a connection after this long without traffic; undefined never does. */
+  idleTimeoutMs: number | undefined;
+  /** How long open connections may finish after SIGINT/SIGTERM. @default 5000 */
+  drainTimeoutMs: number;
+  /** Drop per-connection log lines. @default false */
+  quiet: boolean;
+  /** @default "text" */
+  log: "text" | "json";
+  /** Accepting Workers sharing the port. @default 1 */
+  workers: number;
+  /** Bridge one connection to stdin/stdout instead of serving many. @default false */
+  stdio: boolean;
+}
+
+/** The connect command's typed options. */
+export interface ConnectOptions {
+  /** One or more targets; several (or a port range) only with --check. */
+  targets: Address[];
+  halfClose: boolean;
+  keepSending: boolean;
+  send: string[];
+  sendFile: string | undefined;
+  repeat: number;
+  intervalMs: number;
+  check: boolean;
+  waitMs: number | undefined;
+  timeoutMs: number;
+  idleTimeoutMs: number | undefined;
+  crlf: boolean;
+  verbose: boolean;
+}
+
+/** The bench command's typed options. */
+export interface BenchOptions {
+  /** Echo server to measure; undefined starts an embedded one. */
+  address: Address | undefined;
+  mode: "echo" | "stream" | "connect";
+  connections: number;
+  sizeBytes: number;
+  durationMs: number;
+  /** Stop after exactly this many messages instead of after a duration. */
+  count: number | undefined;
+  pipeline: number;
+  warmupMs: number;
+  /** Open loop: messages per second in total; undefined runs a closed loop. */
+  rate: number | undefined;
+  intervalMs: number;
+  json: boolean;
+  /** Client Workers; undefined picks one per core (minus one for an embedded server). */
+  workers: number | undefined;
+  /** A message (or connect) that takes longer than this is a stall error. */
+  timeoutMs: number;
+}
+
+/** What the command line asks for. */
+export type Invocation =
+  | { command: "help"; text: string }
+  | { command: "version" }
+  | { command: "serve"; options: ServeOptions }
+  | { command: "connect"; options: ConnectOptions }
+  | { command: "bench"; options: BenchOptions };
+
+const ADDRESS_SYNTAX = "HOST:PORT, [IPV6]:PORT, :PORT, PORT or unix:PATH";
+
+/** Every command, in the order help lists them. */
+export const COMMANDS: readonly CommandSpec[] = [
+  {
+    name: "serve",
+    summary: "Run a TCP server: echo (default), discard or source, many clients at once",
+    args: "[ADDRESS]",
+    argsHelp: [
+      `ADDRESS  where to listen: ${ADDRESS_SYNTAX} (default 127.0.0.1:9999;`,
+      "         port 0 picks a free port, shown in the 'listening on' line)",
+    ],
+    minArgs: 0,
+    maxArgs: 1,
+    flags: [
+      {
+        name: "mode",
+        kind: "choice",
+        metavar: "MODE",
+        choices: ["echo", "discard", "source"],
+        default: "echo",
+        help:
+          "echo: write back every byte; discard: read and drop; source: send bytes until the client goes",
+      },
+      {
+        name: "max-conns",
+        kind: "count",
+        metavar: "N",
+        min: 1,
+        max: 10_000_000,
+        help:
+          "Close connections beyond N at once and count them (default: from the open-file limit)",
+      },
+      {
+        name: "idle-timeout",
+        kind: "duration",
+        metavar: "DURATION",
+        min: 1,
+        max: DAY_MS,
+        help: "Close a connection after this long without traffic (default: never)",
+      },
+      {
+        name: "drain-timeout",
+        kind: "duration",
+        metavar: "DURATION",
+        default: "5s",
+        max: DAY_MS,
+        help: "On SIGINT/SIGTERM, let open connections finish for this long, then close them",
+      },
+      { name: "quiet", short: "q", kind: "boolean", help: "No per-connection log lines" },
+      {
+        name: "log",
+        kind: "choice",
+        metavar: "FORMAT",
+        choices: ["text", "json"],
+        default: "text",
+        help: "Log format on stderr: text or json (one JSON object per line)",
+      },
+      {
+        name: "workers",
+        kind: "count",
+        metavar: "N",
+        default: "1",
+        min: 1,
+        max: 256,
+        help: "Accept on the same port from N Workers (reusePort) to use several cores",
+      },
+      {
+        name: "stdio",
+        kind: "boolean",
+        help: "Accept one connection and bridge it to stdin/stdout (like nc -l)",
+      },
+    ],
+    examples: [
+      "tcpkit serve                     # echo on 127.0.0.1:9999",
+      "tcpkit serve :0 --quiet          # free port; read it from the 'listening on' line",
+      "tcpkit serve 0.0.0.0:7 --max-conns 500 --idle-timeout 30s",
+      "tcpkit serve :9000 --mode discard",
+      "tcpkit serve unix:/tmp/echo.sock",
+      "tcpkit serve --stdio :9000 > received.bin",
+    ],
+  },
+  {
+    name: "connect",
+    summary: "Connect like netcat: stdin to the socket, the socket to stdout",
+    args: "ADDRESS...",
+    argsHelp: [
+      `ADDRESS  where to connect: ${ADDRESS_SYNTAX}`,
+      "         (with --check: several addresses, or a port range HOST:8000-8010)",
+    ],
+    minArgs: 1,
+    maxArgs: 64,
+    flags: [
+      {
+        name: "no-half-close",
+        kind: "boolean",
+        help: "On stdin EOF keep the write side open instead of shutting it down",
+      },
+      {
+        name: "keep-sending",
+        kind: "boolean",
+        help: "When the peer stops sending, keep sending stdin instead of exiting",
+      },
+      {
+        name: "send",
+        kind: "string",
+        metavar: "TEXT",
+        multiple: true,
+        help: "Send TEXT (repeatable), half-close, print the reply, exit",
+      },
+      {
+        name: "send-file",
+        kind: "string",
+        metavar: "PATH",
+        help: "Send the file's bytes, half-close, print the reply, exit",
+      },
+      {
+        name: "repeat",
+        kind: "count",
+        metavar: "N",
+        default: "1",
+        min: 1,
+        max: 1_000_000_000,
+        help: "With --send/--send-file: send N times, printing each reply",
+      },
+      {
+        name: "interval",
+        kind: "duration",
+        metavar: "DURATION",
+        default: "1s",
+        max: DAY_MS,
+        help: "Pause between --repeat sends",
+      },
+      {
+        name: "check",
+        short: "z",
+        kind: "boolean",
+        help: "Only check that the port accepts: exit 0 if open, 1 if not",
+      },
+      {
+        name: "wait",
+        kind: "duration",
+        metavar: "DURATION",
+        min: 1,
+        max: DAY_MS,
+        help: "Retry connecting with backoff until the port accepts or DURATION passes",
+      },
+      {
+        name: "timeout",
+        short: "w",
+        kind: "duration",
+        metavar: "DURATION",
+        default: "10s",
+        min: 1,
+        max: DAY_MS,
+        help: "Connect timeout for each attempt",
+      },
+      {
+        name: "idle-timeout",
+        kind: "duration",
+        metavar: "DURATION",
+        min: 1,
+        max: DAY_MS,
+        help: "Exit 1 when no data moves either way for this long (default: never)",
+      },
+      { name: "crlf", short: "C", kind: "boolean", help: "Send CRLF line endings" },
+      {
+        name: "verbose",
+        short: "v",
+        kind: "boolean",
+        help: "Report connection and bytes on stderr",
+      },
+    ],
+    examples: [
+      "printf 'hi' | tcpkit connect 127.0.0.1:9999      # prints hi, exits",
+      "tcpkit connect :9000 < file.bin                  # send a file",
+      "tcpkit connect -z localhost:8000-8010            # which ports are open",
+      "tcpkit connect -z --wait 30s db:5432             # wait for a port in CI",
+      "tcpkit connect --send 'PING' --crlf :6379        # one request, print the reply",
+    ],
+  },
+  {
+    name: "bench",
+    summary: "Benchmark an echo server: throughput and latency percentiles",
+    args: "[ADDRESS]",
+    argsHelp: [
+      `ADDRESS  echo server to measure: ${ADDRESS_SYNTAX}`,
+      "         (default: an embedded tcpkit echo server on a free loopback port)",
+    ],
+    minArgs: 0,
+    maxArgs: 1,
+    flags: [
+      {
+        name: "mode",
+        kind: "choice",
+        metavar: "MODE",
+        choices: ["echo", "stream", "connect"],
+        default: "echo",
+        help: "echo: request/reply; stream: one-way upload; connect: connection setup rate",
+      },
+      {
+        name: "connections",
+        short: "c",
+        kind: "count",
+        metavar: "N",
+        default: "50",
+        min: 1,
+        max: 100_000,
+        help: "Concurrent connections",
+      },
+      {
+        name: "size",
+        short: "s",
+        kind: "size",
+        metavar: "BYTES",
+        default: "64",
+        min: 1,
+        max: 64 * 1024 ** 2,
+        help: "Message size (64, 4k, 16KiB, 1MiB)",
+      },
+      {
+        name: "duration",
+        short: "d",
+        kind: "duration",
+        metavar: "DURATION",
+        default: "10s",
+        min: 1,
+        max: DAY_MS,
+        help: "How long to measure (after --warmup)",
+      },
+      {
+        name: "count",
+        short: "n",
+        kind: "count",
+        metavar: "N",
+        min: 1,
+        max: 1e12,
+        help: "Stop after exactly N messages in total instead of after --duration",
+      },
+      {
+        name: "pipeline",
+        kind: "count",
+        metavar: "K",
+        default: "1",
+        min: 1,
+        max: 1024,
+        help: "Messages in flight per connection",
+      },
+      {
+        name: "warmup",
+        kind: "duration",
+        metavar: "DURATION",
+        default: "1s",
+        max: DAY_MS,
+        help: "Run this long first and leave it out of the results",
+      },
+      {
+        name: "rate",
+        short: "r",
+        kind: "count",
+        metavar: "R",
+        min: 1,
+        max: 100_000_000,
+        help: "Open loop: R messages per second in total, latency from the intended send time",
+      },
+      {
+        name: "interval",
+        short: "i",
+        kind: "duration",
+        metavar: "DURATION",
+        default: "1s",
+        min: 10,
+        max: DAY_MS,
+        help: "Progress line on stderr every DURATION",
+      },
+      { name: "json", kind: "boolean", help: "Print one JSON document on stdout" },
+      {
+        name: "workers",
+        short: "w",
+        kind: "count",
+        metavar: "N",
+        min: 1,
+        max: 256,
+        help: "Client Workers (default: one per core, minus one for the embedded server)",
+      },
+      {
+        name: "timeout",
+        kind: "duration",
+        metavar: "DURATION",
+        default: "10s",
+        min: 1,
+        max: DAY_MS,
+        help: "A reply or connect slower than this is counted as a stall error",
+      },
+    ],
+    examples: [
+      "tcpkit bench                                # embedded server, ~10 seconds",
+      "tcpkit bench 127.0.0.1:7000 -c 50 -s 16k -d 10s",
+      "tcpkit bench :7000 --rate 20000 --json > result.json",
+      "tcpkit bench :5201 --mode stream -s 256k",
+    ],
+  },
+];
+
+/** Finds a command's declaration by name. */
+export function commandSpec(name: string): CommandSpec {
+  const spec = COMMANDS.find((c) => c.name === name);
+  if (!spec) throw new Error(`no command named ${name}`);
+  return spec;
+}
+
+/** Parses the full argv (without the program name) into an invocation. */
+export function parseCli(argv: string[]): Invocation {
+  const [first, ...rest] = argv;
+  if (first === undefined) throw new UsageError("missing command");
+  if (first === "--help" || first === "-h") return { command: "help", text: mainHelp() };
+  if (first === "--version" || first === "-V") return { command: "version" };
+  if (first === "help") {
+    if (rest.length === 0) return { command: "help", text: mainHelp() };
+    if (rest.length > 1) throw new UsageError("help takes at most one command name");
+    return { command: "help", text: commandHelp(knownCommand(rest[0])) };
+  }
+  if (first.startsWith("-")) {
+    throw new UsageError(`unknown flag "${first}"; put flags after the command`);
+  }
+  const spec = knownCommand(first);
+  const parsed = parseFlags(spec, rest);
+  if (parsed.values.help === true) return { command: "help", text: commandHelp(spec) };
+  const { positionals } = parsed;
+  if (positionals.length < spec.minArgs) {
+    throw new UsageError(`${spec.name}: missing ${spec.args.replace(/\.\.\.$/, "")}`);
+  }
+  if (positionals.length > spec.maxArgs) {
+    throw new UsageError(`${spec.name}: unexpected argument "${positionals[spec.maxArgs]}"`);
+  }
+  const flags = new Flags(spec, parsed.values);
+  switch (spec.name) {
+    case "serve":
+      return { command: "serve", options: buildServe(flags, positionals) };
+    case "connect":
+      return { command: "connect", options: buildConnect(flags, positionals) };
+    default:
+      return { command: "bench", options: buildBench(flags, positionals) };
+  }
+}
+
+function buildServe(flags: Flags, args: string[]): ServeOptions {
+  const options: ServeOptions = {
+    address: address("ADDRESS", args[0] ?? "127.0.0.1:9999", true),
+    mode: flags.choice("mode") as ServeOptions["mode"],
+    maxConns: flags.count("max-conns"),
+    idleTimeoutMs: flags.duration("idle-timeout"),
+    drainTimeoutMs: flags.duration("drain-timeout")!,
+    quiet: flags.bool("quiet"),
+    log: flags.choice("log") as ServeOptions["log"],
+    workers: flags.count("workers")!,
+    stdio: flags.bool("stdio"),
+  };
+  if (options.workers > 1 && options.address.transport === "unix") {
+    throw new UsageError("--workers needs a TCP address; unix sockets cannot share a path");
+  }
+  if (options.stdio && options.workers > 1) {
+    throw new UsageError("--stdio serves one connection; it cannot be combined with --workers");
+  }
+  if (options.stdio && options.mode !== "echo") {
+    throw new UsageError("--stdio bridges to stdin/stdout; it cannot be combined with --mode");
+  }
+  return options;
+}
+
+function buildConnect(flags: Flags, args: string[]): ConnectOptions {
+  const check = flags.bool("check");
+  const targets = check
+    ? args.flatMap((text) => addressRange("ADDRESS", text))
+    : args.map((text) => address("ADDRESS", text, false));
+  if (!check && targets.length > 1) {
+    throw new UsageError("connect takes one ADDRESS (several only with --check/-z)");
+  }
+  const send = flags.strings("send");
+  const sendFile = flags.string("send-file");
+  if (send.length > 0 && sendFile !== undefined) {
+    throw new UsageError("use either --send or --send-file, not both");
+  }
+  const repeat = flags.count("repeat")!;
+  if (flags.given("repeat") && send.length === 0 && sendFile === undefined) {
+    throw new UsageError("--repeat needs --send or --send-file");
+  }
+  if (check && (send.length > 0 || sendFile !== undefined)) {
+    throw new UsageError("--check only tests the port; it cannot be combined with --send");
+  }
+  return {
+    targets,
+    halfClose: !flags.bool("no-half-close"),
+    keepSending: flags.bool("keep-sending"),
+    send,
+    sendFile,
+    repeat,
+    intervalMs: flags.duration("interval")!,
+    check,
+    waitMs: flags.duration("wait"),
+    timeoutMs: flags.duration("timeout")!,
+    idleTimeoutMs: flags.duration("idle-timeout"),
+    crlf: flags.bool("crlf"),
+    verbose: flags.bool("verbose"),
+  };
+}
+
+function buildBench(flags: Flags, args: string[]): BenchOptions {
+  const options: BenchOptions = {
+    address: args[0] === undefined ? undefined : address("ADDRESS", args[0], false),
+    mode: flags.choice("mode") as BenchOptions["mode"],
+    connections: flags.count("connections")!,
+    sizeBytes: flags.size("size")!,
+    durationMs: flags.duration("duration")!,
+    count: flags.count("count"),
+    pipeline: flags.count("pipeline")!,
+    warmupMs: flags.duration("warmup")!,
+    rate: flags.count("rate"),
+    intervalMs: flags.duration("interval")!,
+    json: flags.bool("json"),
+    workers: flags.count("workers"),
+    timeoutMs: flags.duration("timeout")!,
+  };
+  if (options.count !== undefined && flags.given("duration")) {
+    throw new UsageError("use either --count or --duration, not both");
+  }
+  if (options.rate !== undefined && options.mode !== "echo") {
+    throw new UsageError("--rate applies to --mode echo only");
+  }
+  return options;
+}
+
+function knownCommand(name: string): CommandSpec {
+  const spec = COMMANDS.find((c) => c.name === name);
+  if (!spec) {
+    const names = COMMANDS.map((c) => c.name).join(", ");
+    throw new UsageError(`unknown command "${name}" (commands: ${names})`);
+  }
+  return spec;
+}
+
+function address(label: string, text: string, listening: boolean): Address {
+  try {
+    return parseAddress(text, { allowPortZero: listening });
+  } catch (error) {
+    throw new UsageError(`invalid ${label}: ${(error as Error).message}`);
+  }
+}
+
+function addressRange(label: string, text: string): Address[] {
+  try {
+    return parseAddressRange(text);
+  } catch (error) {
+    throw new UsageError(`invalid ${label}: ${(error as Error).message}`);
+  }
+}
+
+type RawValues = Record<string, string | boolean | (string | boolean)[] | undefined>;
+
+function parseFlags(spec: CommandSpec, args: string[]) {
+  const options: Record<
+    string,
+    { type: "string" | "boolean"; short?: string; multiple?: boolean }
+  > = {};
+  for (const flag of [...spec.flags, HELP_FLAG]) {
+    options[flag.name] = {
+      type: flag.kind === "boolean" ? "boolean" : "string",
+      ...(flag.short ? { short: flag.short } : {}),
+      ...(flag.multiple ? { multiple: true } : {}),
+    };
+  }
+  try {
+    return parseArgs({ args, options, strict: true, allowPositionals: true }) as {
+      values: RawValues;
+      positionals: string[];
+    };
+  } catch (error) {
+    throw new UsageError(`${spec.name}: ${describeParseError(error as Error)}`);
+  }
+}
+
+function describeParseError(error: Error): string {
+  const flag = /'(-[^' ]*)/.exec(error.message)?.[1] ?? "";
+  const code = (error as Error & { code?: string }).code;
+  if (code === "ERR_PARSE_ARGS_UNKNOWN_OPTION") return `unknown flag "${flag}"`;
+  if (/ambiguous/.test(error.message)) {
+    return `flag ${flag} needs a value (write ${flag}=VALUE for a value starting with "-")`;
+  }
+  if (/missing/.test(error.message)) return `flag ${flag} needs a value`;
+  if (/does not take an argument/.test(error.message)) return `flag ${flag} does not take a value`;
+  if (code === "ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL") return "unexpected argument";
+  return error.message.split("\n")[0];
+}
+
+/** Typed access to one command's parsed flags, applying declared defaults and limits. */
+class Flags {
+  constructor(private spec: CommandSpec, private values: RawValues) {}
+
+  given(name: string): boolean {
+    this.flag(name);
+    return this.values[name] !== undefined;
+  }
+
+  bool(name: string): boolean {
+    this.flag(name, "boolean");
+    return this.values[name] === true;
+  }
+
+  string(name: string): string | undefined {
+    const flag = this.flag(name, "string");
+    const value = this.raw(flag);
+    if (value === "") throw this.invalid(flag, value, "must not be empty");
+    return value;
+  }
+
+  strings(name: string): string[] {
+    const flag = this.flag(name, "string");
+    const value = this.values[name];
+    return Array.isArray(value) ? value.map(String) : [];
+  }
+
+  choice(name: string): string {
+    const flag = this.flag(name, "choice");
+    const value = this.raw(flag)!;
+    if (!flag.choices!.includes(value)) {
+      throw this.invalid(flag, value, `must be one of ${flag.choices!.join(", ")}`);
+    }
+    return value;
+  }
+
+  count(name: string): number | undefined {
+    return this.numeric(name, "count", parseCount, String);
+  }
+
+  duration(name: string): number | undefined {
+    return this.numeric(name, "duration", parseDuration, (ms) => `${ms}ms`);
+  }
+
+  size(name: string): number | undefined {
+    return this.numeric(name, "size", parseSize, (b) => `${b} bytes`);
+  }
+
+  private numeric(
+    name: string,
+    kind: FlagKind,
+    parse: (text: string) => number,
+    show: (n: number) => string,
+  ): number | undefined {
+    const flag = this.flag(name, kind);
+    const text = this.raw(flag);
+    if (text === undefined) return undefined;
+    let value: number;
+    try {
+      value = parse(text);
+    } catch (error) {
+      throw new UsageError(`invalid value for --${flag.name}: ${(error as Error).message}`);
+    }
+    const min = flag.min ?? 0;
+    if (value < min) {
+      throw this.invalid(
+        flag,
+        text,
+        min === 1 && kind === "count" ? "must be at least 1" : `must be at least ${show(min)}`,
+      );
+    }
+    if (flag.max !== undefined && value > flag.max) {
+      throw this.invalid(flag, text, `must be at most ${show(flag.max)}`);
+    }
+    return value;
+  }
+
+  private raw(flag: FlagSpec): string | undefined {
+    const value = this.values[flag.name];
+    if (Array.isArray(value)) return String(value[value.length - 1]);
+    return value === undefined ? flag.default : String(value);
+  }
+
+  private invalid(flag: FlagSpec, value: string, why: string): UsageError {
+    return new UsageError(`invalid value for --${flag.name}: "${value}" ${why}`);
+  }
+
+  private flag(name: string, kind?: FlagKind): FlagSpec {
+    const flag = this.spec.flags.find((f) => f.name === name);
+    if (!flag || (kind && flag.kind !== kind)) {
+      throw new Error(`${this.spec.name} declares no ${kind ?? ""} flag --${name}`);
+    }
+    return flag;
+  }
+}
+
+/** Top-level usage text. */
+export function mainHelp(): string {
+  const width = Math.max(...COMMANDS.map((c) => c.name.length));
+  return [
+    "tcpkit: a TCP toolkit: server, netcat-style client and echo benchmark",
+    "",
+    "Usage: tcpkit COMMAND [options] [arguments]",
+    "",
+    "Commands:",
+    ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
+    `  ${"help".padEnd(width)}  Show help for a command: tcpkit help COMMAND`,
+    "",
+    "Options:",
+    "  -h, --help     Show this help",
+    "  -V, --version  Show the version",
+    "",
+    "Exit codes: 0 success, 1 runtime or network failure, 2 usage error.",
+    "Run 'tcpkit COMMAND --help' for a command's options.",
+    "",
+  ].join("\n");
+}
+
+/** Usage text for one command, generated from its declaration. */
+export function commandHelp(spec: CommandSpec): string {
+  const label = (f: FlagSpec) =>
+    `${f.short ? `-${f.short}, ` : "    "}--${f.name}${f.metavar ? ` ${f.metavar}` : ""}`;
+  const flags = [...spec.flags, HELP_FLAG];
+  const width = Math.max(...flags.map((f) => label(f).length));
+  const describe = (f: FlagSpec) => {
+    const extras: string[] = [];
+    if (f.default !== undefined) extras.push(`default: ${f.default}`);
+    if (f.multiple) extras.push("repeatable");
+    return extras.length > 0 ? `${f.help} (${extras.join("; ")})` : f.help;
+  };
+  return [
+    `Usage: tcpkit ${spec.name} [options] ${spec.args}`,
+    "",
+    spec.summary,
+    "",
+    "Arguments:",
+    ...spec.argsHelp.map((line) => `  ${line}`),
+    "",
+    "Options:",
+    ...flags.map((f) => `  ${label(f).padEnd(width)}  ${describe(f)}`),
+    "",
+    "Examples:",
+    ...spec.examples.map((e) => `  ${e}`),
+    "",
+  ].join("\n");
+}

@@ -1,0 +1,38 @@
+/**
+ * Error types that carry tcpkit's exit-code contract. Library code throws these;
+ * only main.ts turns them into an exit status (2 for usage, 1 for everything else).
+ */
+
+/** Bad command line: a flag, value or argument the user must fix. Exit code 2. */
+export class UsageError extends Error {
+  override name = "UsageError";
+}
+
+/** A failure while running: network, I/O, or a check that did not pass. Exit code 1. */
+export class RuntimeError extends Error {
+  override name = "RuntimeError";
+}
+
+/** Exit code for an error thrown anywhere below main.ts. */
+export function exitCodeFor(error: unknown): 1 | 2 {
+  return error instanceof UsageError ? 2 : 1;
+}
+
+/**
+ * One line describing a network error from Deno, without a stack trace, e.g.
+ * `connection refused` for `Deno.errors.ConnectionRefused`.
+ */
+export function describeNetError(error: unknown): string {
+  if (error instanceof Deno.errors.ConnectionRefused) return "connection refused";
+  if (error instanceof Deno.errors.ConnectionReset) return "connection reset by peer";
+  if (error instanceof Deno.errors.TimedOut) return "timed out";
+  if (error instanceof Deno.errors.AddrInUse) return "address already in use";
+  if (error instanceof Deno.errors.AddrNotAvailable) return "address not available";
+  if (error instanceof Deno.errors.PermissionDenied) return "permission denied";
+  if (error instanceof Deno.errors.NotFound) return "not found";
+  if (error instanceof DOMException && error.name === "TimeoutError") return "timed out";
+  if (error instanceof DOMException && error.name === "AbortError") return "aborted";
+  const message = error instanceof Error ? error.message : String(error);
+  // Deno appends " (os error N)"; the errno adds nothing for a shell user.
+  return message.replace(/ \(os error \d+\)$/, "").split("\n")[0].toLowerCase();
+}

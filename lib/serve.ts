@@ -1,0 +1,167 @@
+/**
+ * `tcpkit serve`: binds, serves on one thread or on N Workers sharing the port
+ * (reusePort), and returns the summary once stopped and drained.
+ */
+
+import { formatAddress, formatNetAddr } from "./address.ts";
+import type { ServeOptions } from "./cli.ts";
+import { RuntimeError } from "./errors.ts";
+import { connectionBudget, readOpenFileLimit } from "./fd_limit.ts";
+import { ServeCounters } from "./serve_counters.ts";
+import { type LogEvent, renderLogEvent, type ServeSummary } from "./serve_log.ts";
+import { bindListener, runServer, type ServerContext } from "./server.ts";
+import { writeStderrLine } from "./stderr.ts";
+import type { WorkerReply, WorkerStart } from "./serve_worker.ts";
+
+/** How serve is driven from outside. */
+export interface ServeControl {
+  /** Receives every log event. */
+  log: (event: LogEvent) => void;
+  /** Aborted to stop accepting and drain (SIGINT/SIGTERM). */
+  stop: AbortSignal;
+  /** Aborted to end the drain at once. */
+  force?: AbortSignal;
+}
+
+/** A logger that renders events to stderr, dropping per-connection lines when quiet. */
+export function stderrLogger(format: "text" | "json", quiet: boolean): (e: LogEvent) => void {
+  return (event) => {
+    if (quiet && (event.event === "open" || event.event === "close" || event.event === "refused")) {
+      return;
+    }
+    writeStderrLine(renderLogEvent(event, format, new Date()));
+  };
+}
+
+/** The connection limit in force: the user's, capped by what the open-file limit allows. */
+export async function effectiveMaxConns(
+  requested: number | undefined,
+  log: (e: LogEvent) => void,
+): Promise<number> {
+  const fdLimit = await readOpenFileLimit();
+  const budget = fdLimit === undefined ? undefined : connectionBudget(fdLimit);
+  if (requested === undefined) return budget ?? 1000;
+  if (budget !== undefined && requested > budget) {
+    log({
+      event: "warning",
+      message: `--max-conns ${requested} exceeds what the open-file limit (${fdLimit}) allows; ` +
+        `using ${budget} (raise it with ulimit -n)`,
+    });
+    return budget;
+  }
+  return requested;
+}
+
+/** Runs the server until `control.stop` and returns its summary. */
+export async function serve(options: ServeOptions, control: ServeControl): Promise<ServeSummary> {
+  const startMs = performance.now();
+  const counters = new ServeCounters();
+  const maxConns = await effectiveMaxConns(options.maxConns, control.log);
+  const ctx: ServerContext = {
+    mode: options.mode,
+    maxConns,
+    idleTimeoutMs: options.idleTimeoutMs,
+    drainTimeoutMs: options.drainTimeoutMs,
+    counters,
+    ...control,
+  };
+  const listening = (address: string) =>
+    control.log({
+      event: "listening",
+      address,
+      mode: options.mode,
+      maxConns,
+      workers: options.workers,
+    });
+  if (options.workers === 1) {
+    const listener = await bindListener(options.address);
+    listening(formatNetAddr(listener.addr));
+    await runServer(listener, ctx);
+  } else {
+    await serveOnWorkers(options, ctx, listening);
+  }
+  return { ...counters.snapshot(), durationMs: performance.now() - startMs };
+}
+
+async function serveOnWorkers(
+  options: ServeOptions,
+  ctx: ServerContext,
+  listening: (address: string) => void,
+) {
+  if (options.address.transport !== "tcp") throw new RuntimeError("--workers needs a TCP address");
+  const workers: ServeWorker[] = [];
+  try {
+    // The first Worker binds (resolving port 0); the rest join it on the same port.
+    const first = await ServeWorker.start(options, ctx, options.address.port);
+    workers.push(first);
+    for (let i = 1; i < options.workers; i++) {
+      workers.push(await ServeWorker.start(options, ctx, first.port));
+    }
+    listening(formatAddress({ ...options.address, port: first.port }));
+    const stop = () => workers.forEach((w) => w.post({ type: "stop" }));
+    const force = () => workers.forEach((w) => w.post({ type: "force" }));
+    if (ctx.stop.aborted) stop();
+    ctx.stop.addEventListener("abort", stop, { once: true });
+    ctx.force?.addEventListener("abort", force, { once: true });
+    await Promise.all(workers.map((w) => w.done));
+  } finally {
+    workers.forEach((w) => w.terminate());
+  }
+}
+
+/** One accepting Worker and its lifecycle messages. */
+class ServeWorker {
+  #worker: Worker;
+  port = 0;
+  done: Promise<void>;
+  #resolveDone!: () => void;
+
+  private constructor(worker: Worker) {
+    this.#worker = worker;
+    this.done = new Promise((resolve) => this.#resolveDone = resolve);
+  }
+
+  static start(options: ServeOptions, ctx: ServerContext, port: number): Promise<ServeWorker> {
+    const worker = new Worker(new URL("./serve_worker.ts", import.meta.url), { type: "module" });
+    const self = new ServeWorker(worker);
+    return new Promise((resolve, reject) => {
+      worker.onerror = (event) => {
+        event.preventDefault();
+        reject(new RuntimeError(`serve worker failed: ${event.message}`));
+        self.#resolveDone();
+      };
+      worker.onmessage = (event: MessageEvent<WorkerReply>) => {
+        const reply = event.data;
+        if (reply.type === "listening") {
+          self.port = reply.port;
+          resolve(self);
+        } else if (reply.type === "log") {
+          ctx.log(reply.event);
+        } else if (reply.type === "failed") {
+          reject(new RuntimeError(reply.message));
+          self.#resolveDone();
+        } else {
+          self.#resolveDone();
+        }
+      };
+      const start: WorkerStart = {
+        type: "start",
+        options: {
+          ...options,
+          address: { ...options.address as { hostname: string }, transport: "tcp", port },
+        },
+        maxConns: ctx.maxConns,
+        counters: ctx.counters.buffer,
+      };
+      worker.postMessage(start);
+    });
+  }
+
+  post(message: { type: "stop" | "force" }) {
+    this.#worker.postMessage(message);
+  }
+
+  terminate() {
+    this.#worker.terminate();
+  }
+}

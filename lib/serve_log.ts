@@ -1,0 +1,87 @@
+/**
+ * The server's log events and their rendering as text or JSON lines. Pure: the
+ * caller decides where lines go (stderr) and supplies the timestamp.
+ */
+
+import { formatBytes, formatDuration } from "./units.ts";
+
+/** Why a connection ended, as logged. */
+export type CloseReason =
+  | "client closed"
+  | "reset by peer"
+  | "idle timeout"
+  | "shutdown"
+  | "error";
+
+/** Totals printed when the server stops. */
+export interface ServeSummary {
+  served: number;
+  refused: number;
+  peakConcurrent: number;
+  bytesIn: number;
+  bytesOut: number;
+  durationMs: number;
+}
+
+export type LogEvent =
+  | { event: "listening"; address: string; mode: string; maxConns: number; workers: number }
+  | { event: "open"; id: number; peer: string }
+  | {
+    event: "close";
+    id: number;
+    peer: string;
+    bytesIn: number;
+    bytesOut: number;
+    durationMs: number;
+    reason: CloseReason;
+    error?: string;
+  }
+  | { event: "refused"; peer: string; reason: string }
+  | { event: "warning"; message: string }
+  | { event: "shutdown"; open: number; drainTimeoutMs: number }
+  | ({ event: "summary" } & ServeSummary);
+
+/** Renders one event as a line (without the newline) in the chosen format. */
+export function renderLogEvent(event: LogEvent, format: "text" | "json", now: Date): string {
+  return format === "json" ? renderJson(event, now) : renderText(event);
+}
+
+function renderText(e: LogEvent): string {
+  switch (e.event) {
+    case "listening":
+      return `listening on ${e.address} (mode ${e.mode}, max-conns ${e.maxConns}` +
+        `${e.workers > 1 ? `, ${e.workers} workers` : ""})`;
+    case "open":
+      return `[#${e.id}] ${e.peer} connected`;
+    case "close":
+      return `[#${e.id}] ${e.peer} closed: ${e.reason}${e.error ? ` (${e.error})` : ""}; ` +
+        `in ${formatBytes(e.bytesIn)}, out ${formatBytes(e.bytesOut)}, ${
+          formatDuration(e.durationMs)
+        }`;
+    case "refused":
+      return `refused ${e.peer}: ${e.reason}`;
+    case "warning":
+      return `warning: ${e.message}`;
+    case "shutdown":
+      return `shutting down: ${e.open} open connection${e.open === 1 ? "" : "s"}, ` +
+        `waiting up to ${formatDuration(e.drainTimeoutMs)}`;
+    case "summary":
+      return `summary: ${e.served} served, ${e.refused} refused, peak ${e.peakConcurrent} ` +
+        `concurrent, in ${formatBytes(e.bytesIn)}, out ${formatBytes(e.bytesOut)}, ` +
+        `up ${formatDuration(e.durationMs)}`;
+  }
+}
+
+function renderJson(e: LogEvent, now: Date): string {
+  const fields: Record<string, unknown> = { ts: now.toISOString(), event: e.event };
+  for (const [key, value] of Object.entries(e)) {
+    if (key === "event" || value === undefined) continue;
+    fields[snakeCase(key)] = value;
+  }
+  return JSON.stringify(fields);
+}
+
+/** `bytesIn` → `bytes_in`, `durationMs` → `duration_ms`. */
+function snakeCase(key: string): string {
+  return key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+}

@@ -1,0 +1,65 @@
+/**
+ * Worker entry for `serve --workers N`: binds the shared port with reusePort and runs
+ * one server loop. Log events go back to the main thread, which owns stderr.
+ */
+
+import type { ServeOptions } from "./cli.ts";
+import { ServeCounters } from "./serve_counters.ts";
+import type { LogEvent } from "./serve_log.ts";
+import { bindListener, runServer } from "./server.ts";
+
+/** Main thread → Worker: start serving. */
+export interface WorkerStart {
+  type: "start";
+  options: ServeOptions;
+  maxConns: number;
+  counters: SharedArrayBuffer;
+}
+
+/** Worker → main thread. */
+export type WorkerReply =
+  | { type: "listening"; port: number }
+  | { type: "failed"; message: string }
+  | { type: "log"; event: LogEvent }
+  | { type: "done" };
+
+type Incoming = WorkerStart | { type: "stop" } | { type: "force" };
+
+const scope = self as unknown as {
+  postMessage(message: WorkerReply): void;
+  onmessage: ((event: MessageEvent<Incoming>) => void) | null;
+  close(): void;
+};
+
+const stop = new AbortController();
+const force = new AbortController();
+
+scope.onmessage = (event) => {
+  const message = event.data;
+  if (message.type === "stop") stop.abort();
+  else if (message.type === "force") force.abort();
+  else start(message);
+};
+
+async function start({ options, maxConns, counters }: WorkerStart) {
+  let listener: Deno.Listener;
+  try {
+    listener = await bindListener(options.address, true);
+  } catch (error) {
+    scope.postMessage({ type: "failed", message: (error as Error).message });
+    return;
+  }
+  const addr = listener.addr as Deno.NetAddr;
+  scope.postMessage({ type: "listening", port: addr.port });
+  await runServer(listener, {
+    mode: options.mode,
+    maxConns,
+    idleTimeoutMs: options.idleTimeoutMs,
+    drainTimeoutMs: options.drainTimeoutMs,
+    counters: new ServeCounters(counters),
+    log: (event) => scope.postMessage({ type: "log", event }),
+    stop: stop.signal,
+    force: force.signal,
+  });
+  scope.postMessage({ type: "done" });
+}

@@ -1,0 +1,17 @@
+/**
+ * Line output on stderr for diagnostics, logs and progress. Writes are synchronous and
+ * whole, so lines from several Workers never interleave mid-line.
+ */
+
+const encoder = new TextEncoder();
+
+/** Writes `line` and a newline to stderr. A closed stderr is ignored. */
+export function writeStderrLine(line: string): void {
+  const bytes = encoder.encode(line.endsWith("\n") ? line : `${line}\n`);
+  try {
+    let offset = 0;
+    while (offset < bytes.length) offset += Deno.stderr.writeSync(bytes.subarray(offset));
+  } catch {
+    // Nobody is reading diagnostics any more; the work itself goes on.
+  }
+}

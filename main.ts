@@ -1,0 +1,31 @@
+/**
+ * tcpkit entry point: parse argv, run the command, map errors to exit codes.
+ * The only place that exits the process.
+ */
+
+import { mainHelp, parseCli } from "./lib/cli.ts";
+import { runInvocation } from "./lib/commands.ts";
+import { exitCodeFor, UsageError } from "./lib/errors.ts";
+import { writeStderrLine } from "./lib/stderr.ts";
+
+async function main(argv: string[]): Promise<number> {
+  if (argv.length === 0) {
+    writeStderrLine(mainHelp());
+    return 2;
+  }
+  try {
+    return await runInvocation(parseCli(argv));
+  } catch (error) {
+    // A closed stdout (`tcpkit ... | head -c 10`) ends the command quietly, as for cat.
+    if (error instanceof Deno.errors.BrokenPipe) return 0;
+    const message = error instanceof Error ? error.message : String(error);
+    const hint = error instanceof UsageError ? ` (see 'tcpkit ${argv[0]} --help')` : "";
+    writeStderrLine(`tcpkit: ${message.split("\n")[0]}${hint}`);
+    if (Deno.env.get("TCPKIT_DEBUG") && error instanceof Error) writeStderrLine(error.stack ?? "");
+    return exitCodeFor(error);
+  }
+}
+
+if (import.meta.main) {
+  Deno.exit(await main(Deno.args));
+}
