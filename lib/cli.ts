@@ -640,7 +640,7 @@ class Flags {
   }
 
   strings(name: string): string[] {
-    const flag = this.flag(name, "string");
+    this.flag(name, "string");
     const value = this.values[name];
     return Array.isArray(value) ? value.map(String) : [];
   }

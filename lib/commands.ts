@@ -3,7 +3,7 @@
  * implementations and returns the exit code. The edge between the CLI and the I/O.
  */
 
-import { type Invocation, type ServeOptions } from "./cli.ts";
+import type { Invocation, ServeOptions } from "./cli.ts";
 import { runBench } from "./bench.ts";
 import { runConnect } from "./connect.ts";
 import { serve, stderrLogger } from "./serve.ts";
