@@ -80,14 +80,15 @@ function parseWithPorts(text: string, options: ParseAddressOptions, allowRange: 
       host = defaultHost;
       portText = text;
     } else {
-      host = text.slice(0, colon) || defaultHost;
-      portText = text.slice(colon + 1);
       if (text.indexOf(":") !== colon) {
         throw new RangeError(`address "${text}": put IPv6 addresses in brackets, e.g. [::1]:9000`);
       }
-      if (!HOSTNAME.test(host)) {
-        throw new RangeError(`address "${text}" has an invalid host "${host}"`);
+      const given = text.slice(0, colon);
+      if (given !== "" && !HOSTNAME.test(given)) {
+        throw new RangeError(`address "${text}" has an invalid host "${given}"`);
       }
+      host = given || defaultHost;
+      portText = text.slice(colon + 1);
     }
   }
   if (portText === "") throw new RangeError(`address "${text}" is missing a port`);

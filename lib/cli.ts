@@ -450,8 +450,11 @@ export function parseCli(argv: string[]): Invocation {
     throw new UsageError(`unknown flag "${first}"; put flags after the command`);
   }
   const spec = knownCommand(first);
+  const beforeDashDash = rest.includes("--") ? rest.slice(0, rest.indexOf("--")) : rest;
+  if (beforeDashDash.some((a) => a === "--help" || a === "-h")) {
+    return { command: "help", text: commandHelp(spec) };
+  }
   const parsed = parseFlags(spec, rest);
-  if (parsed.values.help === true) return { command: "help", text: commandHelp(spec) };
   const { positionals } = parsed;
   if (positionals.length < spec.minArgs) {
     throw new UsageError(`${spec.name}: missing ${spec.args.replace(/\.\.\.$/, "")}`);
@@ -606,7 +609,9 @@ function parseFlags(spec: CommandSpec, args: string[]) {
 }
 
 function describeParseError(error: Error): string {
-  const flag = /'(-[^' ]*)/.exec(error.message)?.[1] ?? "";
+  // Node quotes the flag as '--size', '--size <value>' or '-q, --quiet'.
+  const quoted = /'(-[^']*)'/.exec(error.message)?.[1] ?? "";
+  const flag = quoted.replace(/ <value>$/, "").split(", ").pop()!;
   const code = (error as Error & { code?: string }).code;
   if (code === "ERR_PARSE_ARGS_UNKNOWN_OPTION") return `unknown flag "${flag}"`;
   if (/ambiguous/.test(error.message)) {

@@ -1,0 +1,131 @@
+import { assert, assertEquals, assertThrows } from "./assert.ts";
+import { COMMANDS, commandHelp, type Invocation, mainHelp, parseCli } from "../lib/cli.ts";
+import { UsageError } from "../lib/errors.ts";
+
+Deno.test("the declaration is consistent", () => {
+  const names = new Set<string>();
+  for (const command of COMMANDS) {
+    assert(!names.has(command.name), `duplicate command ${command.name}`);
+    names.add(command.name);
+    const longs = new Set<string>();
+    const shorts = new Set<string>(["h"]);
+    for (const flag of command.flags) {
+      assert(/^[a-z][a-z0-9-]*$/.test(flag.name), `${command.name} --${flag.name}`);
+      assert(!longs.has(flag.name), `${command.name}: duplicate --${flag.name}`);
+      longs.add(flag.name);
+      if (flag.short) {
+        assert(!shorts.has(flag.short), `${command.name}: duplicate -${flag.short}`);
+        shorts.add(flag.short);
+      }
+      assert(flag.help.length > 0, `${command.name} --${flag.name} has no help`);
+      assert((flag.kind === "choice") === (flag.choices !== undefined), `--${flag.name} choices`);
+      if (flag.kind !== "boolean" && flag.kind !== "string") assert(flag.metavar, flag.name);
+    }
+    // Every default parses: the command builds with no flags (given required args).
+    const args = command.minArgs > 0 ? ["127.0.0.1:1"] : [];
+    const parsed = parseCli([command.name, ...args]);
+    assertEquals(parsed.command, command.name);
+    const help = commandHelp(command);
+    for (const flag of command.flags) assert(help.includes(`--${flag.name}`), flag.name);
+    assert(mainHelp().includes(command.name));
+  }
+});
+
+Deno.test("serve defaults", () => {
+  const parsed = parseCli(["serve"]) as Extract<Invocation, { command: "serve" }>;
+  assertEquals(parsed.options, {
+    address: { transport: "tcp", hostname: "127.0.0.1", port: 9999 },
+    mode: "echo",
+    maxConns: undefined,
+    idleTimeoutMs: undefined,
+    drainTimeoutMs: 5000,
+    quiet: false,
+    log: "text",
+    workers: 1,
+    stdio: false,
+  });
+});
+
+Deno.test("serve flags become typed options", () => {
+  const parsed = parseCli([
+    "serve",
+    "[::1]:0",
+    "--mode",
+    "discard",
+    "--max-conns=10",
+    "--idle-timeout",
+    "1.5s",
+    "--drain-timeout",
+    "0s",
+    "-q",
+    "--log",
+    "json",
+    "--workers",
+    "2",
+  ]) as Extract<Invocation, { command: "serve" }>;
+  assertEquals(parsed.options, {
+    address: { transport: "tcp", hostname: "::1", port: 0 },
+    mode: "discard",
+    maxConns: 10,
+    idleTimeoutMs: 1500,
+    drainTimeoutMs: 0,
+    quiet: true,
+    log: "json",
+    workers: 2,
+    stdio: false,
+  });
+});
+
+Deno.test("help and version", () => {
+  for (const argv of [["--help"], ["-h"], ["help"]]) {
+    assertEquals(parseCli(argv), { command: "help", text: mainHelp() });
+  }
+  for (const command of COMMANDS) {
+    const expected: Invocation = { command: "help", text: commandHelp(command) };
+    assertEquals(parseCli(["help", command.name]), expected);
+    assertEquals(parseCli([command.name, "--help"]), expected);
+    assertEquals(parseCli([command.name, "-h", "--mode", "nonsense"]), expected);
+  }
+  assertEquals(parseCli(["--version"]), { command: "version" });
+});
+
+Deno.test("usage errors name the problem", () => {
+  const table: [string[], string][] = [
+    [[], "missing command"],
+    [["frobnicate"], 'unknown command "frobnicate"'],
+    [["help", "nope"], 'unknown command "nope"'],
+    [["--verbose"], 'unknown flag "--verbose"'],
+    [["serve", "--bogus"], 'unknown flag "--bogus"'],
+    [["serve", "-x"], 'unknown flag "-x"'],
+    [["serve", "--mode"], "flag --mode needs a value"],
+    [["serve", "--mode", "mirror"], '--mode: "mirror" must be one of echo, discard, source'],
+    [["serve", "--max-conns", "0"], '--max-conns: "0" must be at least 1'],
+    [["serve", "--max-conns", "-5"], "flag --max-conns needs a value"],
+    [["serve", "--max-conns=-5"], '"-5" is not a whole number'],
+    [["serve", "--max-conns", "ten"], '"ten" is not a whole number'],
+    [["serve", "--max-conns", "1e3"], '"1e3" is not a whole number'],
+    [["serve", "--idle-timeout", "5"], '"5" is not a duration'],
+    [["serve", "--idle-timeout", "0s"], "must be at least"],
+    [["serve", "--drain-timeout", "2d"], '"2d" is not a duration'],
+    [["serve", "--workers", "0"], "must be at least 1"],
+    [["serve", "--workers", "1000"], "must be at most 256"],
+    [["serve", "--quiet=yes"], "flag --quiet does not take a value"],
+    [["serve", "70000"], "outside 0-65535"],
+    [["serve", ":"], "missing a port"],
+    [["serve", "unix:"], "empty unix socket path"],
+    [["serve", "[::1"], 'missing "]"'],
+    [["serve", ":1", ":2"], 'unexpected argument ":2"'],
+    [["serve", "unix:/tmp/x", "--workers", "2"], "--workers needs a TCP address"],
+    [["serve", "--log", ""], '--log: "" must be one of text, json'],
+  ];
+  for (const [argv, fault] of table) {
+    assertThrows(() => parseCli(argv), UsageError, fault, argv.join(" "));
+  }
+});
+
+Deno.test("error messages are one line", () => {
+  for (const argv of [["serve", "--mode", "x\ny"], ["serve", "--bogus"], ["x"]]) {
+    const error = assertThrows(() => parseCli(argv), UsageError);
+    assert(!error.message.includes("\n") || argv.some((a) => a.includes("\n")), error.message);
+  }
+});

@@ -1,0 +1,133 @@
+import { assert, assertEquals } from "./assert.ts";
+import { connectionBudget, FD_HEADROOM, parseUlimitOutput } from "../lib/fd_limit.ts";
+import { ServeCounters } from "../lib/serve_counters.ts";
+import { renderLogEvent } from "../lib/serve_log.ts";
+import { MAX_BUFFER, MIN_BUFFER, nextBufferSize } from "../lib/serve_modes.ts";
+
+const NOW = new Date("2026-01-02T03:04:05.678Z");
+
+Deno.test("log events render as text", () => {
+  const table: [Parameters<typeof renderLogEvent>[0], string][] = [
+    [
+      { event: "listening", address: "127.0.0.1:9999", mode: "echo", maxConns: 100, workers: 1 },
+      "listening on 127.0.0.1:9999 (mode echo, max-conns 100)",
+    ],
+    [
+      { event: "listening", address: "[::1]:80", mode: "source", maxConns: 5, workers: 2 },
+      "listening on [::1]:80 (mode source, max-conns 5, 2 workers)",
+    ],
+    [{ event: "open", id: 3, peer: "127.0.0.1:5000" }, "[#3] 127.0.0.1:5000 connected"],
+    [
+      {
+        event: "close",
+        id: 3,
+        peer: "127.0.0.1:5000",
+        bytesIn: 2048,
+        bytesOut: 10,
+        durationMs: 1500,
+        reason: "idle timeout",
+      },
+      "[#3] 127.0.0.1:5000 closed: idle timeout; in 2.00 KiB, out 10 B, 1.50s",
+    ],
+    [
+      {
+        event: "close",
+        id: 4,
+        peer: "unix:/tmp/s",
+        bytesIn: 0,
+        bytesOut: 0,
+        durationMs: 0.5,
+        reason: "error",
+        error: "broken",
+      },
+      "[#4] unix:/tmp/s closed: error (broken); in 0 B, out 0 B, 500us",
+    ],
+    [
+      { event: "refused", peer: "127.0.0.1:1", reason: "max-conns 1 reached" },
+      "refused 127.0.0.1:1: max-conns 1 reached",
+    ],
+    [{ event: "warning", message: "careful" }, "warning: careful"],
+    [
+      { event: "shutdown", open: 1, drainTimeoutMs: 5000 },
+      "shutting down: 1 open connection, waiting up to 5.00s",
+    ],
+    [
+      {
+        event: "summary",
+        served: 7,
+        refused: 2,
+        peakConcurrent: 3,
+        bytesIn: 100,
+        bytesOut: 100,
+        durationMs: 65_000,
+      },
+      "summary: 7 served, 2 refused, peak 3 concurrent, in 100 B, out 100 B, up 1m05s",
+    ],
+  ];
+  for (const [event, line] of table) assertEquals(renderLogEvent(event, "text", NOW), line);
+});
+
+Deno.test("log events render as JSON with snake_case keys", () => {
+  const line = renderLogEvent(
+    {
+      event: "close",
+      id: 1,
+      peer: "127.0.0.1:2",
+      bytesIn: 5,
+      bytesOut: 6,
+      durationMs: 7,
+      reason: "client closed",
+    },
+    "json",
+    NOW,
+  );
+  assertEquals(JSON.parse(line), {
+    ts: "2026-01-02T03:04:05.678Z",
+    event: "close",
+    id: 1,
+    peer: "127.0.0.1:2",
+    bytes_in: 5,
+    bytes_out: 6,
+    duration_ms: 7,
+    reason: "client closed",
+  });
+  assert(!line.includes("\n"));
+});
+
+Deno.test("ulimit output and connection budget", () => {
+  assertEquals(parseUlimitOutput("1024\n"), 1024);
+  assertEquals(parseUlimitOutput("unlimited\n"), Number.MAX_SAFE_INTEGER);
+  assertEquals(parseUlimitOutput(""), undefined);
+  assertEquals(parseUlimitOutput("0"), undefined);
+  assertEquals(parseUlimitOutput("lots"), undefined);
+  assertEquals(connectionBudget(20000), 20000 - FD_HEADROOM);
+  assertEquals(connectionBudget(10), 1);
+});
+
+Deno.test("counters enforce the limit and track the peak", () => {
+  const counters = new ServeCounters();
+  assertEquals(counters.tryOpen(2), 1);
+  assertEquals(counters.tryOpen(2), 2);
+  assertEquals(counters.tryOpen(2), 0);
+  counters.close(10, 20);
+  assertEquals(counters.tryOpen(2), 3);
+  counters.close(1, 2);
+  counters.close(0, 0);
+  const shared = new ServeCounters(counters.buffer);
+  assertEquals(shared.active, 0);
+  assertEquals(shared.snapshot(), {
+    served: 3,
+    refused: 1,
+    peakConcurrent: 2,
+    bytesIn: 11,
+    bytesOut: 22,
+  });
+});
+
+Deno.test("buffers grow when full and shrink when mostly empty", () => {
+  assertEquals(nextBufferSize(MIN_BUFFER, MIN_BUFFER), MIN_BUFFER * 4);
+  assertEquals(nextBufferSize(MIN_BUFFER, 64), MIN_BUFFER);
+  assertEquals(nextBufferSize(MAX_BUFFER, MAX_BUFFER), MAX_BUFFER);
+  assertEquals(nextBufferSize(MAX_BUFFER, 100), MAX_BUFFER / 4);
+  assertEquals(nextBufferSize(64 * 1024, 16 * 1024), 64 * 1024);
+});
