@@ -33,7 +33,7 @@ export interface RunOptions {
 export async function runCli(args: string[], options: RunOptions = {}): Promise<CliResult> {
   const child = spawnCli(args, { env: options.env, stdin: options.stdin !== undefined });
   const timeoutMs = options.timeoutMs ?? 30_000;
-  const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+  const timer = setTimeout(() => killQuietly(child, "SIGKILL"), timeoutMs);
   try {
     if (options.stdin !== undefined) {
       const writer = child.stdin.getWriter();
@@ -147,15 +147,15 @@ export async function startServe(args: string[] = ["127.0.0.1:0"]): Promise<Serv
   const stdoutDone = child.stdout.cancel();
   let match: RegExpMatchArray;
   try {
-    match = await stderr.waitFor(/listening on (\S+)/);
+    match = await stderr.waitFor(/listening on (\S+)|"event":"listening".*"address":"([^"]+)"/);
   } catch (error) {
-    child.kill("SIGKILL");
+    killQuietly(child, "SIGKILL");
     await child.status;
     await stderr.done;
     await stdoutDone;
     throw error;
   }
-  const address = match[1];
+  const address = match[1] ?? match[2];
   const port = Number(/:(\d+)$/.exec(address)?.[1] ?? 0);
   return {
     child,
@@ -163,17 +163,22 @@ export async function startServe(args: string[] = ["127.0.0.1:0"]): Promise<Serv
     address,
     stderr,
     async stop(signal: Deno.Signal = "SIGTERM") {
-      try {
-        child.kill(signal);
-      } catch {
-        // already gone
-      }
+      killQuietly(child, signal);
       const status = await child.status;
       await stderr.done;
       await stdoutDone;
       return status.code;
     },
   };
+}
+
+/** Sends a signal unless the process has already exited. */
+export function killQuietly(child: Deno.ChildProcess, signal: Deno.Signal = "SIGTERM"): void {
+  try {
+    child.kill(signal);
+  } catch {
+    // already gone
+  }
 }
 
 /** Random bytes of any length (crypto.getRandomValues fills at most 64 KiB at a time). */
