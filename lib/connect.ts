@@ -1,7 +1,119 @@
-/** `tcpkit connect`: placeholder until the connect issue lands. */
-import type { ConnectOptions } from "./cli.ts";
-import { RuntimeError } from "./errors.ts";
+/**
+ * `tcpkit connect`: a netcat-style client. Chooses the mode from the options and
+ * stdin: `--check` (port probe), `--send`/`--send-file` (scripted request),
+ * interactive (stdin is a terminal) or pipe (stdin → socket → stdout).
+ */
 
-export function runConnect(_options: ConnectOptions): Promise<number> {
-  return Promise.reject(new RuntimeError("connect is not built yet"));
+import { formatAddress, formatNetAddr } from "./address.ts";
+import type { ConnectOptions } from "./cli.ts";
+import { renderCheckLine, renderTransferSummary } from "./connect_report.ts";
+import { dialWithWait } from "./dial.ts";
+import { describeNetError, RuntimeError } from "./errors.ts";
+import { runInteractive } from "./interactive.ts";
+import { bridge, type ByteReader, writeAll } from "./pipe.ts";
+import { checkTargets } from "./port_check.ts";
+import { writeStderrLine } from "./stderr.ts";
+
+/** Runs `connect` with its parsed options; resolves to the exit code. */
+export async function runConnect(options: ConnectOptions): Promise<number> {
+  if (options.check) return await runCheck(options);
+  const payload = await loadPayload(options);
+  const target = options.targets[0];
+  const conn = await dialWithWait(target, options.timeoutMs, options.waitMs);
+  const startMs = performance.now();
+  if (options.verbose) {
+    writeStderrLine(
+      `tcpkit: connected to ${formatAddress(target)} (local ${formatNetAddr(conn.localAddr)})`,
+    );
+  }
+  try {
+    if (payload === undefined && Deno.stdin.isTerminal()) {
+      return await runInteractive(conn, options);
+    }
+    const input = payload === undefined
+      ? Deno.stdin
+      : new RepeatReader(payload, options.repeat, options.intervalMs);
+    const result = await bridge(conn, input, Deno.stdout, {
+      halfClose: options.halfClose,
+      keepSending: options.keepSending,
+      idleTimeoutMs: options.idleTimeoutMs,
+    });
+    if (options.verbose) {
+      writeStderrLine(
+        `tcpkit: ${
+          renderTransferSummary(
+            result.bytesSent,
+            result.bytesReceived,
+            performance.now() - startMs,
+          )
+        }`,
+      );
+    }
+    return 0;
+  } finally {
+    closeQuietly(conn);
+  }
+}
+
+async function runCheck(options: ConnectOptions): Promise<number> {
+  const results = await checkTargets(options.targets, options.timeoutMs, options.waitMs);
+  const single = results.length === 1;
+  if (single && !results[0].open) {
+    throw new RuntimeError(
+      `cannot connect to "${results[0].address}": ${results[0].reason ?? "closed"}`,
+    );
+  }
+  if (!single || options.verbose) {
+    const text = results.map((r) => `${renderCheckLine(r)}\n`).join("");
+    await writeAll(Deno.stdout, new TextEncoder().encode(text));
+  }
+  return results.every((r) => r.open) ? 0 : 1;
+}
+
+/** The bytes `--send`/`--send-file` ask for, read before connecting. */
+async function loadPayload(options: ConnectOptions): Promise<Uint8Array | undefined> {
+  if (options.sendFile !== undefined) {
+    try {
+      return await Deno.readFile(options.sendFile);
+    } catch (error) {
+      throw new RuntimeError(`cannot read "${options.sendFile}": ${describeNetError(error)}`);
+    }
+  }
+  if (options.send.length === 0) return undefined;
+  const ending = options.crlf ? "\r\n" : "\n";
+  return new TextEncoder().encode(options.send.map((text) => text + ending).join(""));
+}
+
+/** Yields `payload` `times` times with a pause between, then EOF. */
+export class RepeatReader implements ByteReader {
+  #round = 0;
+  #offset = 0;
+
+  constructor(
+    private payload: Uint8Array,
+    private times: number,
+    private intervalMs: number,
+  ) {}
+
+  async read(buffer: Uint8Array): Promise<number | null> {
+    if (this.#offset === this.payload.length) {
+      if (this.#round + 1 >= this.times) return null;
+      this.#round++;
+      this.#offset = 0;
+      if (this.intervalMs > 0) await new Promise((r) => setTimeout(r, this.intervalMs));
+      if (this.payload.length === 0) return await this.read(buffer);
+    }
+    const n = Math.min(buffer.length, this.payload.length - this.#offset);
+    buffer.set(this.payload.subarray(this.#offset, this.#offset + n));
+    this.#offset += n;
+    return n;
+  }
+}
+
+function closeQuietly(conn: Deno.Conn) {
+  try {
+    conn.close();
+  } catch {
+    // already closed
+  }
 }

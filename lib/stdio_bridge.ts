@@ -1,7 +1,46 @@
-/** `tcpkit serve --stdio`: placeholder until the connect issue lands. */
-import type { ServeOptions } from "./cli.ts";
-import { RuntimeError } from "./errors.ts";
+/**
+ * `tcpkit serve --stdio`: accept one connection and bridge it to stdin/stdout, like
+ * `nc -l`, with `connect`'s half-close rules: stdin EOF shuts down the socket's write
+ * side, and the command ends once the peer has closed and its bytes are on stdout.
+ */
 
-export function serveStdio(_options: ServeOptions): Promise<number> {
-  return Promise.reject(new RuntimeError("serve --stdio is not built yet"));
+import { formatNetAddr } from "./address.ts";
+import type { ServeOptions } from "./cli.ts";
+import { describeNetError, RuntimeError } from "./errors.ts";
+import { bridge } from "./pipe.ts";
+import { bindListener } from "./server.ts";
+import { writeStderrLine } from "./stderr.ts";
+
+/** Serves one connection over stdin/stdout; resolves to the exit code. */
+export async function serveStdio(options: ServeOptions): Promise<number> {
+  const listener = await bindListener(options.address);
+  writeStderrLine(`listening on ${formatNetAddr(listener.addr)} (stdio, one connection)`);
+  let conn: Deno.Conn;
+  try {
+    conn = await listener.accept();
+  } catch (error) {
+    throw new RuntimeError(`cannot accept: ${describeNetError(error)}`);
+  } finally {
+    listener.close();
+    if (listener.addr.transport === "unix") await Deno.remove(listener.addr.path).catch(() => {});
+  }
+  if ("setNoDelay" in conn) (conn as Deno.TcpConn).setNoDelay(true);
+  if (!options.quiet) writeStderrLine(`connection from ${formatNetAddr(conn.remoteAddr)}`);
+  try {
+    const result = await bridge(conn, Deno.stdin, Deno.stdout, {
+      idleTimeoutMs: options.idleTimeoutMs,
+    });
+    if (!options.quiet) {
+      writeStderrLine(
+        `closed: received ${result.bytesReceived} bytes, sent ${result.bytesSent} bytes`,
+      );
+    }
+    return 0;
+  } finally {
+    try {
+      conn.close();
+    } catch {
+      // already closed
+    }
+  }
 }

@@ -1,0 +1,40 @@
+/**
+ * What `connect` prints besides the data itself (pure, no I/O): the `--check` result
+ * lines on stdout and the `--verbose` lines on stderr.
+ *
+ * `--check` prints one line per target, in the order given:
+ *
+ *     127.0.0.1:8000 open
+ *     127.0.0.1:8001 closed (connection refused)
+ *
+ * Field 1 is the address as tcpkit parses it, field 2 is `open` or `closed`; anything
+ * after is a human-readable reason. `awk '$2 == "open" { print $1 }'` lists open ports.
+ */
+
+import { formatBytes } from "./units.ts";
+
+/** The outcome of checking one target. */
+export interface CheckResult {
+  /** The target as formatted by formatAddress. */
+  address: string;
+  open: boolean;
+  /** Why it is closed, e.g. `connection refused`. */
+  reason?: string;
+}
+
+/** One stdout line (without newline) for a check result. */
+export function renderCheckLine(result: CheckResult): string {
+  if (result.open) return `${result.address} open`;
+  return result.reason ? `${result.address} closed (${result.reason})` : `${result.address} closed`;
+}
+
+/** The `--verbose` summary line after a session. */
+export function renderTransferSummary(
+  bytesSent: number,
+  bytesReceived: number,
+  durationMs: number,
+): string {
+  const seconds = (durationMs / 1000).toFixed(2);
+  return `sent ${bytesSent} bytes (${formatBytes(bytesSent)}), received ${bytesReceived} bytes ` +
+    `(${formatBytes(bytesReceived)}) in ${seconds}s`;
+}

@@ -1,0 +1,98 @@
+/**
+ * Opening client connections for `connect`: one attempt with a connect timeout, or
+ * retries with backoff until a deadline (`--wait`). Failures become one-line
+ * RuntimeErrors naming the address, e.g.
+ * `cannot connect to "127.0.0.1:9": connection refused`.
+ */
+
+import { type Address, formatAddress } from "./address.ts";
+import { backoffDelayMs } from "./backoff.ts";
+import { describeNetError, RuntimeError } from "./errors.ts";
+import { formatDuration } from "./units.ts";
+
+/** Why one attempt failed, as a short phrase (`connection refused`, `timed out`). */
+export class DialError extends RuntimeError {
+  override name = "DialError";
+  constructor(readonly address: Address, readonly reason: string) {
+    super(`cannot connect to "${formatAddress(address)}": ${reason}`);
+  }
+}
+
+/** Connects once, giving up after `timeoutMs`. TCP conns get TCP_NODELAY. */
+export async function dial(address: Address, timeoutMs: number): Promise<Deno.Conn> {
+  const signal = AbortSignal.timeout(timeoutMs);
+  try {
+    if (address.transport === "unix") {
+      return await withTimeout(Deno.connect({ transport: "unix", path: address.path }), signal);
+    }
+    const conn = await Deno.connect({
+      transport: "tcp",
+      hostname: address.hostname,
+      port: address.port,
+      signal,
+    });
+    conn.setNoDelay(true);
+    return conn;
+  } catch (error) {
+    throw new DialError(address, describeDialError(error));
+  }
+}
+
+/**
+ * Connects, retrying with backoff until `waitMs` has passed (each attempt limited
+ * by `timeoutMs` and by the time left). Without `waitMs`, one attempt.
+ */
+export async function dialWithWait(
+  address: Address,
+  timeoutMs: number,
+  waitMs: number | undefined,
+): Promise<Deno.Conn> {
+  if (waitMs === undefined) return await dial(address, timeoutMs);
+  const deadline = performance.now() + waitMs;
+  let lastError: DialError | undefined;
+  for (let attempt = 1;; attempt++) {
+    const remainingMs = deadline - performance.now();
+    if (remainingMs <= 0) break;
+    try {
+      return await dial(address, Math.max(1, Math.min(timeoutMs, remainingMs)));
+    } catch (error) {
+      if (!(error instanceof DialError)) throw error;
+      lastError = error;
+    }
+    const delayMs = backoffDelayMs(attempt, deadline - performance.now());
+    if (delayMs <= 0) break;
+    await new Promise((resolve) => setTimeout(resolve, delayMs));
+  }
+  throw new DialError(
+    address,
+    `not accepting connections after waiting ${formatDuration(waitMs)}` +
+      (lastError ? ` (last error: ${lastError.reason})` : ""),
+  );
+}
+
+function describeDialError(error: unknown): string {
+  const text = describeNetError(error);
+  if (/failed to lookup address|name or service not known|nodename nor servname/.test(text)) {
+    return "unknown host";
+  }
+  if (/no address associated|temporary failure in name resolution/.test(text)) {
+    return "unknown host";
+  }
+  return text;
+}
+
+async function withTimeout<T extends Deno.Conn>(pending: Promise<T>, signal: AbortSignal) {
+  let onAbort = () => {};
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () => reject(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+  });
+  try {
+    return await Promise.race([pending, aborted]);
+  } catch (error) {
+    pending.then((conn) => conn.close(), () => {});
+    throw error;
+  } finally {
+    signal.removeEventListener("abort", onAbort);
+  }
+}

@@ -1,0 +1,235 @@
+/**
+ * The bidirectional, binary-safe copy behind `connect` and `serve --stdio`: input →
+ * socket and socket → output at the same time, with netcat's EOF rules made explicit.
+ *
+ * - Each direction reads into a large buffer and writes it all before reading more,
+ *   so a slow reader on either side stalls the copy instead of growing memory.
+ * - Input EOF shuts down the socket's write side (half-close) unless told not to, and
+ *   the copy goes on until the peer closes.
+ * - The peer closing first ends the copy once its bytes are written to the output,
+ *   even if the input is still open, unless `keepSending` asks to send the input on.
+ *
+ * It uses `read`/`write` loops, not web streams: closing a conn's stream closes the
+ * whole socket, which breaks half-close.
+ */
+
+import { describeNetError, RuntimeError } from "./errors.ts";
+import { formatDuration } from "./units.ts";
+
+/** Anything that reads like `Deno.stdin` or a conn. */
+export interface ByteReader {
+  read(buffer: Uint8Array): Promise<number | null>;
+}
+
+/** Anything that writes like `Deno.stdout` or a conn. */
+export interface ByteWriter {
+  write(data: Uint8Array): Promise<number>;
+}
+
+/** Options for {@linkcode bridge}. */
+export interface BridgeOptions {
+  /** On input EOF, shut down the socket's write side. @default true */
+  halfClose?: boolean;
+  /** When the peer closes its side first, keep sending input until its EOF. @default false */
+  keepSending?: boolean;
+  /** Fail when no byte moves either way for this long; undefined never does. */
+  idleTimeoutMs?: number;
+  /** Size of each direction's buffer. @default 262144 */
+  bufferBytes?: number;
+}
+
+/** What a finished bridge moved. */
+export interface BridgeResult {
+  /** Bytes read from the input and written to the socket. */
+  bytesSent: number;
+  /** Bytes read from the socket and written to the output. */
+  bytesReceived: number;
+  /** Whether the input reached EOF before the bridge ended. */
+  inputEnded: boolean;
+}
+
+/** Default buffer per direction: big enough for loopback speed (see DESIGN.md). */
+export const BRIDGE_BUFFER_BYTES = 256 * 1024;
+
+/**
+ * Copies `input` → `conn` and `conn` → `output` until the rules above say stop.
+ * Does not close `conn`; the caller does. Throws RuntimeError on a network or I/O
+ * failure and rethrows `Deno.errors.BrokenPipe` from `output` (a closed stdout).
+ */
+export async function bridge(
+  conn: Deno.Conn,
+  input: ByteReader,
+  output: ByteWriter,
+  options: BridgeOptions = {},
+): Promise<BridgeResult> {
+  const halfClose = options.halfClose ?? true;
+  const keepSending = options.keepSending ?? false;
+  const bufferBytes = options.bufferBytes ?? BRIDGE_BUFFER_BYTES;
+  const result: BridgeResult = { bytesSent: 0, bytesReceived: 0, inputEnded: false };
+  const activity = new ActivityWatch(options.idleTimeoutMs);
+  let finished = false;
+
+  const upstream = (async () => {
+    await copy(
+      input,
+      conn,
+      bufferBytes,
+      (n) => {
+        result.bytesSent += n;
+        activity.touch();
+      },
+      readError("stdin"),
+      sendError,
+    );
+    result.inputEnded = true;
+    if (halfClose) {
+      try {
+        await conn.closeWrite();
+      } catch (error) {
+        // The peer may already be gone; the downstream direction reports that.
+        if (!isGone(error)) throw sendError(error);
+      }
+    }
+  })();
+  const downstream = copy(
+    conn,
+    output,
+    bufferBytes,
+    (n) => {
+      result.bytesReceived += n;
+      activity.touch();
+    },
+    receiveError,
+    writeOutputError,
+  );
+
+  // Once the bridge is over, a late failure (e.g. a pending stdin read) is moot.
+  const upstreamFailure = upstream.then(() => new Promise<never>(() => {}), (error) => {
+    if (finished) return new Promise<never>(() => {});
+    throw error;
+  });
+  try {
+    await Promise.race([downstream, upstreamFailure, activity.expired]);
+    if (keepSending) await Promise.race([upstream, activity.expired]);
+    return result;
+  } finally {
+    finished = true;
+    activity.stop();
+    upstream.catch(() => {});
+    downstream.catch(() => {});
+  }
+}
+
+/**
+ * Copies `from` → `to` until EOF with two buffers, so the next read overlaps the
+ * current write (one chunk in flight each way bounds memory at two buffers).
+ */
+async function copy(
+  from: ByteReader,
+  to: ByteWriter,
+  bufferBytes: number,
+  moved: (n: number) => void,
+  onReadError: (error: unknown) => unknown,
+  onWriteError: (error: unknown) => unknown,
+): Promise<void> {
+  let current = new Uint8Array(bufferBytes);
+  let spare = new Uint8Array(bufferBytes);
+  let n = await readOrThrow(from, current, onReadError);
+  while (n !== null) {
+    const chunk = n === current.length ? current : current.subarray(0, n);
+    const writing = writeAll(to, chunk).then(() => moved(chunk.length), (error) => {
+      throw onWriteError(error);
+    });
+    // Read ahead while the write is in flight; a write failure wins over the read.
+    const reading = readOrThrow(from, spare, onReadError);
+    reading.catch(() => {});
+    await writing;
+    n = await reading;
+    [current, spare] = [spare, current];
+  }
+}
+
+async function readOrThrow(
+  from: ByteReader,
+  buffer: Uint8Array,
+  onError: (error: unknown) => unknown,
+): Promise<number | null> {
+  try {
+    return await from.read(buffer);
+  } catch (error) {
+    throw onError(error);
+  }
+}
+
+/** Writes all of `data`; a write may take only part of it. */
+export async function writeAll(to: ByteWriter, data: Uint8Array): Promise<void> {
+  let offset = 0;
+  while (offset < data.length) {
+    offset += await to.write(offset === 0 ? data : data.subarray(offset));
+  }
+}
+
+function isGone(error: unknown): boolean {
+  return error instanceof Deno.errors.BrokenPipe ||
+    error instanceof Deno.errors.ConnectionReset ||
+    error instanceof Deno.errors.NotConnected ||
+    error instanceof Deno.errors.BadResource;
+}
+
+function readError(what: string) {
+  return (error: unknown) => new RuntimeError(`cannot read ${what}: ${describeNetError(error)}`);
+}
+
+function sendError(error: unknown): RuntimeError {
+  if (error instanceof Deno.errors.BrokenPipe || error instanceof Deno.errors.ConnectionReset) {
+    return new RuntimeError("connection reset by peer while sending");
+  }
+  return new RuntimeError(`cannot send: ${describeNetError(error)}`);
+}
+
+function receiveError(error: unknown): RuntimeError {
+  return new RuntimeError(`cannot receive: ${describeNetError(error)}`);
+}
+
+function writeOutputError(error: unknown): unknown {
+  // A closed stdout ends the command quietly (main.ts maps it to exit 0).
+  if (error instanceof Deno.errors.BrokenPipe) return error;
+  return new RuntimeError(`cannot write to stdout: ${describeNetError(error)}`);
+}
+
+/** Rejects `expired` once nothing has moved for `timeoutMs` (never when undefined). */
+export class ActivityWatch {
+  expired: Promise<never>;
+  #last = performance.now();
+  #timer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(private timeoutMs: number | undefined) {
+    this.expired = new Promise<never>((_, reject) => {
+      if (timeoutMs === undefined) return;
+      const check = () => {
+        const idleMs = performance.now() - this.#last;
+        if (idleMs >= timeoutMs) {
+          reject(
+            new RuntimeError(
+              `no data either way for ${formatDuration(timeoutMs)} (--idle-timeout)`,
+            ),
+          );
+          this.#timer = undefined;
+          return;
+        }
+        this.#timer = setTimeout(check, timeoutMs - idleMs);
+      };
+      this.#timer = setTimeout(check, timeoutMs);
+    });
+    this.expired.catch(() => {});
+  }
+
+  touch() {
+    this.#last = performance.now();
+  }
+
+  stop() {
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+}
