@@ -1,7 +1,392 @@
-/** `tcpkit bench`: placeholder until the bench issue lands. */
+/**
+ * `tcpkit bench`: orchestrates a benchmark run. Starts the embedded echo server in a
+ * Worker when no ADDRESS is given, spreads the connections over client Workers
+ * (bench_worker.ts), drives the phases (warmup, measure, stop) through a shared
+ * cell, prints one progress line per interval on stderr, merges the Workers' results
+ * and histograms, and writes the report (text or JSON) on stdout.
+ */
+
+import { type Address, formatAddress } from "./address.ts";
+import { MEASURE, STOP, WARMUP } from "./bench_client.ts";
+import type { ClientPlan, ClientReport } from "./bench_client.ts";
+import {
+  ANSI,
+  type BenchResult,
+  type BenchSpec,
+  type ErrorKind,
+  isClean,
+  PLAIN,
+  renderJson,
+  renderProgress,
+  renderText,
+} from "./bench_report.ts";
+import { LatencyHistogram } from "./bench_stats.ts";
+import type { BenchWorkerReply, BenchWorkerRequest } from "./bench_worker.ts";
 import type { BenchOptions } from "./cli.ts";
 import { RuntimeError } from "./errors.ts";
+import { ServeCounters } from "./serve_counters.ts";
+import type { WorkerReply, WorkerStart } from "./serve_worker.ts";
+import { writeStderrLine } from "./stderr.ts";
 
-export function runBench(_options: BenchOptions): Promise<number> {
-  return Promise.reject(new RuntimeError("bench is not built yet"));
+/** How long the embedded server may take to finish once asked to stop. */
+const SERVER_STOP_MS = 2000;
+
+/** Runs the benchmark, writes its report on stdout; resolves to the exit code. */
+export async function runBench(options: BenchOptions): Promise<number> {
+  const interrupt = new AbortController();
+  let interrupts = 0;
+  const workers: ClientWorker[] = [];
+  const onSignal = () => {
+    interrupts++;
+    if (interrupts === 1) interrupt.abort();
+    else workers.forEach((w) => w.post({ type: "abort" }));
+  };
+  Deno.addSignalListener("SIGINT", onSignal);
+  let server: EmbeddedServer | undefined;
+  let spec: BenchSpec;
+  let result: BenchResult;
+  try {
+    if (options.address === undefined) {
+      server = await EmbeddedServer.start(options.mode === "stream" ? "discard" : "echo");
+    }
+    const address: Address = options.address ??
+      { transport: "tcp", hostname: "127.0.0.1", port: server!.port };
+    const cores = navigator.hardwareConcurrency || 1;
+    const workerCount = Math.min(
+      options.connections,
+      options.workers ?? (server ? Math.max(1, cores - 1) : cores),
+    );
+    spec = {
+      target: formatAddress(address),
+      embeddedServer: server !== undefined,
+      mode: options.mode,
+      connections: options.connections,
+      sizeBytes: options.sizeBytes,
+      durationMs: options.count === undefined ? options.durationMs : undefined,
+      count: options.count,
+      pipeline: options.pipeline,
+      warmupMs: options.warmupMs,
+      rate: options.rate,
+      workers: workerCount,
+      timeoutMs: options.timeoutMs,
+    };
+    result = await measure(options, address, workerCount, workers, interrupt.signal);
+  } finally {
+    Deno.removeSignalListener("SIGINT", onSignal);
+    workers.forEach((w) => w.terminate());
+    await server?.stop();
+  }
+  const color = Deno.stdout.isTerminal() && !Deno.env.get("NO_COLOR");
+  await writeStdout(
+    options.json ? renderJson(spec, result) : renderText(spec, result, color ? ANSI : PLAIN),
+  );
+  return isClean(result) ? 0 : 1;
+}
+
+async function measure(
+  options: BenchOptions,
+  address: Address,
+  workerCount: number,
+  workers: ClientWorker[],
+  interrupted: AbortSignal,
+): Promise<BenchResult> {
+  const phaseBuffer = new SharedArrayBuffer(4);
+  const phase = new Int32Array(phaseBuffer);
+  const perWorker = split(options.connections, workerCount);
+  const quotas = options.count === undefined
+    ? undefined
+    : split(options.count, options.connections);
+  let first = 0;
+  for (const connections of perWorker) {
+    const plan: ClientPlan = {
+      mode: options.mode,
+      address,
+      sizeBytes: options.sizeBytes,
+      pipeline: options.pipeline,
+      timeoutMs: options.timeoutMs,
+      firstConnection: first,
+      connections,
+      quotas: quotas?.slice(first, first + connections),
+      ratePerConnection: options.rate === undefined
+        ? undefined
+        : options.rate / options.connections,
+      phase: phaseBuffer,
+    };
+    workers.push(new ClientWorker(plan));
+    first += connections;
+  }
+  const ready = await Promise.all(workers.map((w) => w.ready));
+  const connected = ready.reduce((a, r) => a + r.connected, 0);
+  if (options.mode !== "connect" && connected === 0) {
+    const why = ready.find((r) => r.firstError)?.firstError?.replace(/^connection \d+: /, "");
+    throw new RuntimeError(
+      `cannot benchmark "${formatAddress(address)}": ${why ?? "no connection"}`,
+    );
+  }
+
+  const absNow = () => performance.timeOrigin + performance.now();
+  const results = Promise.all(workers.map((w) => w.result));
+  const finished = results.then(() => {});
+  const progress = new Progress(workers, options.intervalMs, () => phase[0] === WARMUP);
+  Atomics.store(phase, 0, options.warmupMs > 0 ? WARMUP : MEASURE);
+  let measureStart = absNow();
+  workers.forEach((w) => w.post({ type: "go" }));
+  progress.start();
+  try {
+    if (options.warmupMs > 0) {
+      await race(sleep(options.warmupMs), finished, interrupted);
+      Atomics.store(phase, 0, MEASURE);
+      measureStart = absNow();
+    }
+    let measureEnd: number | undefined;
+    if (options.count === undefined) {
+      await race(sleep(options.durationMs), finished, interrupted);
+      measureEnd = absNow();
+    } else {
+      await race(finished, interrupted);
+      if (interrupted.aborted) measureEnd = absNow();
+    }
+    Atomics.store(phase, 0, STOP);
+    workers.forEach((w) => w.post({ type: "stop" }));
+    const reports = await results;
+    if (measureEnd === undefined) {
+      const last = Math.max(...reports.map((r) => r.lastCompletionMs));
+      measureEnd = last > measureStart ? last : absNow();
+    }
+    return merge(reports, Math.max(0, measureEnd - measureStart));
+  } finally {
+    progress.stop();
+  }
+}
+
+/** Splits `total` into `parts` near-equal whole shares. */
+export function split(total: number, parts: number): number[] {
+  const base = Math.floor(total / parts);
+  const extra = total - base * parts;
+  return Array.from({ length: parts }, (_, i) => base + (i < extra ? 1 : 0));
+}
+
+function merge(reports: ClientReport[], durationMs: number): BenchResult {
+  const latency = new LatencyHistogram();
+  const connectLatency = new LatencyHistogram();
+  const errors: Record<ErrorKind, number> = { connect: 0, closed: 0, reset: 0, stall: 0, other: 0 };
+  const result = {
+    messages: 0,
+    durationMs,
+    bytesSent: 0,
+    bytesReceived: 0,
+    connections: 0,
+    mismatches: 0,
+    errors,
+    errorSamples: [] as string[],
+  };
+  for (const r of reports) {
+    result.messages += r.messages;
+    result.bytesSent += r.bytesSent;
+    result.bytesReceived += r.bytesReceived;
+    result.connections += r.connections;
+    result.mismatches += r.mismatches;
+    for (const kind of Object.keys(errors) as ErrorKind[]) errors[kind] += r.errors[kind];
+    result.errorSamples.push(...r.errorSamples);
+    latency.merge(LatencyHistogram.decode(r.latency));
+    connectLatency.merge(LatencyHistogram.decode(r.connectLatency));
+  }
+  result.errorSamples = result.errorSamples.slice(0, 5);
+  return {
+    ...result,
+    latency: latency.summary(),
+    latencyBins: latency.bins(),
+    connectLatency: connectLatency.summary(),
+    latencyHistogram: latency.encode(),
+    connectLatencyHistogram: connectLatency.encode(),
+  };
+}
+
+/** One client Worker and the replies it owes. */
+class ClientWorker {
+  readonly #worker: Worker;
+  readonly ready: Promise<{ connected: number; firstError: string | undefined }>;
+  readonly result: Promise<ClientReport>;
+  onInterval: (reply: Extract<BenchWorkerReply, { type: "interval" }>) => void = () => {};
+
+  constructor(plan: ClientPlan) {
+    this.#worker = new Worker(new URL("./bench_worker.ts", import.meta.url), { type: "module" });
+    let resolveReady!: (r: { connected: number; firstError: string | undefined }) => void;
+    let resolveResult!: (r: ClientReport) => void;
+    let reject!: (e: Error) => void;
+    const failed = new Promise<never>((_, r) => reject = r);
+    failed.catch(() => {});
+    this.ready = Promise.race([
+      new Promise<{ connected: number; firstError: string | undefined }>((r) => resolveReady = r),
+      failed,
+    ]);
+    this.result = Promise.race([new Promise<ClientReport>((r) => resolveResult = r), failed]);
+    this.result.catch(() => {});
+    this.#worker.onerror = (event) => {
+      event.preventDefault();
+      reject(new RuntimeError(`bench worker failed: ${event.message}`));
+    };
+    this.#worker.onmessage = (event: MessageEvent<BenchWorkerReply>) => {
+      const reply = event.data;
+      if (reply.type === "ready") resolveReady(reply);
+      else if (reply.type === "result") resolveResult(reply.report);
+      else this.onInterval(reply);
+    };
+    this.post({ type: "start", plan });
+  }
+
+  post(message: BenchWorkerRequest) {
+    this.#worker.postMessage(message);
+  }
+
+  terminate() {
+    this.#worker.terminate();
+  }
+}
+
+/** Asks the Workers for their interval counters and prints one line per interval. */
+class Progress {
+  #timer: ReturnType<typeof setInterval> | undefined;
+  #seq = 0;
+  #startMs = 0;
+  #lastMs = 0;
+  #pending = new Map<
+    number,
+    {
+      replies: number;
+      messages: number;
+      bytes: number;
+      latency: LatencyHistogram;
+      durationMs: number;
+      elapsedS: number;
+      warmup: boolean;
+    }
+  >();
+
+  constructor(
+    private workers: ClientWorker[],
+    private intervalMs: number,
+    private inWarmup: () => boolean,
+  ) {
+    for (const w of workers) w.onInterval = (reply) => this.#collect(reply);
+  }
+
+  start() {
+    this.#startMs = this.#lastMs = performance.now();
+    this.#timer = setInterval(() => this.#tick(), this.intervalMs);
+  }
+
+  stop() {
+    clearInterval(this.#timer);
+    for (const w of this.workers) w.onInterval = () => {};
+  }
+
+  #tick() {
+    const now = performance.now();
+    const seq = ++this.#seq;
+    this.#pending.set(seq, {
+      replies: 0,
+      messages: 0,
+      bytes: 0,
+      latency: new LatencyHistogram(),
+      durationMs: now - this.#lastMs,
+      elapsedS: (now - this.#startMs) / 1000,
+      warmup: this.inWarmup(),
+    });
+    this.#lastMs = now;
+    this.workers.forEach((w) => w.post({ type: "tick", seq }));
+  }
+
+  #collect(reply: Extract<BenchWorkerReply, { type: "interval" }>) {
+    const entry = this.#pending.get(reply.seq);
+    if (!entry) return;
+    entry.replies++;
+    entry.messages += reply.interval.messages;
+    entry.bytes += reply.interval.bytes;
+    entry.latency.merge(LatencyHistogram.decode(reply.interval.latency));
+    if (entry.replies < this.workers.length) return;
+    this.#pending.delete(reply.seq);
+    writeStderrLine(renderProgress({
+      elapsedS: entry.elapsedS,
+      durationMs: entry.durationMs,
+      messages: entry.messages,
+      bytes: entry.bytes,
+      p99Us: entry.latency.count > 0 ? entry.latency.percentile(99) : undefined,
+      warmup: entry.warmup,
+    }));
+  }
+}
+
+/** The embedded echo (or discard) server: tcpkit's own server loop in a Worker. */
+class EmbeddedServer {
+  private constructor(private worker: Worker, readonly port: number, private done: Promise<void>) {}
+
+  static start(mode: "echo" | "discard"): Promise<EmbeddedServer> {
+    const worker = new Worker(new URL("./serve_worker.ts", import.meta.url), { type: "module" });
+    let resolveDone!: () => void;
+    const done = new Promise<void>((r) => resolveDone = r);
+    return new Promise((resolve, reject) => {
+      worker.onerror = (event) => {
+        event.preventDefault();
+        reject(new RuntimeError(`embedded server failed: ${event.message}`));
+        resolveDone();
+      };
+      worker.onmessage = (event: MessageEvent<WorkerReply>) => {
+        const reply = event.data;
+        if (reply.type === "listening") resolve(new EmbeddedServer(worker, reply.port, done));
+        else if (reply.type === "failed") {
+          worker.terminate();
+          reject(new RuntimeError(`embedded server: ${reply.message}`));
+        } else if (reply.type === "done") resolveDone();
+        // Per-connection log events are not the benchmark's business.
+      };
+      const start: WorkerStart = {
+        type: "start",
+        options: {
+          address: { transport: "tcp", hostname: "127.0.0.1", port: 0 },
+          mode,
+          maxConns: undefined,
+          idleTimeoutMs: undefined,
+          drainTimeoutMs: SERVER_STOP_MS / 2,
+          quiet: true,
+          log: "text",
+          workers: 1,
+          stdio: false,
+        },
+        maxConns: 1_000_000,
+        counters: new ServeCounters().buffer,
+      };
+      worker.postMessage(start);
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.worker.postMessage({ type: "stop" });
+    await race(this.done, sleep(SERVER_STOP_MS));
+    this.worker.terminate();
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Resolves when the first promise settles or the signal aborts. Timers left behind are harmless here. */
+function race(...items: (Promise<unknown> | AbortSignal)[]): Promise<void> {
+  return new Promise((resolve) => {
+    for (const item of items) {
+      if (item instanceof AbortSignal) {
+        if (item.aborted) resolve();
+        else item.addEventListener("abort", () => resolve(), { once: true });
+      } else {
+        item.then(() => resolve(), () => resolve());
+      }
+    }
+  });
+}
+
+async function writeStdout(text: string) {
+  const bytes = new TextEncoder().encode(text);
+  let offset = 0;
+  while (offset < bytes.length) offset += await Deno.stdout.write(bytes.subarray(offset));
 }

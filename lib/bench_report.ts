@@ -1,0 +1,258 @@
+/**
+ * Renders `tcpkit bench` results (pure, no I/O): the progress line printed on stderr
+ * each interval, the final text report (throughput, latency table, a small terminal
+ * histogram, errors) and the `--json` document `{ "spec": ..., "result": ... }` whose
+ * snake_case keys carry their units. Rendering returns strings; bench.ts writes them.
+ */
+
+import type { IntervalStats, LatencyBin, LatencySummary } from "./bench_stats.ts";
+import { formatBytes, formatCount, formatDuration } from "./units.ts";
+
+/** What was asked for, as it appears in the report. */
+export interface BenchSpec {
+  /** The measured server, e.g. `127.0.0.1:9000`. */
+  target: string;
+  /** Whether the target is bench's own embedded server. */
+  embeddedServer: boolean;
+  mode: "echo" | "stream" | "connect";
+  connections: number;
+  sizeBytes: number;
+  /** Measuring time; undefined when stopping after `count` messages. */
+  durationMs: number | undefined;
+  count: number | undefined;
+  pipeline: number;
+  warmupMs: number;
+  /** Open-loop rate in messages per second; undefined for a closed loop. */
+  rate: number | undefined;
+  workers: number;
+  timeoutMs: number;
+}
+
+/** Kinds of failures, counted separately. */
+export type ErrorKind = "connect" | "closed" | "reset" | "stall" | "other";
+
+/** What a run measured, merged over Workers. */
+export interface BenchResult {
+  /** Messages completed in the measuring window (echoed and verified, or written in stream mode). */
+  messages: number;
+  /** Length of the measuring window. */
+  durationMs: number;
+  bytesSent: number;
+  bytesReceived: number;
+  /** Round-trip latency (echo, connect) in microseconds; undefined in stream mode. */
+  latency: LatencySummary | undefined;
+  latencyBins: LatencyBin[];
+  /** Time to open a connection, in microseconds. */
+  connectLatency: LatencySummary | undefined;
+  /** Connections opened (in connect mode, one per message). */
+  connections: number;
+  /** Echoed bytes that differ from what was sent (wrong, missing or extra bytes). */
+  mismatches: number;
+  errors: Record<ErrorKind, number>;
+  /** The first few error descriptions, for the user. */
+  errorSamples: string[];
+  /** HdrHistogram compressed base64 of the latencies (microseconds). */
+  latencyHistogram: string;
+  connectLatencyHistogram: string;
+}
+
+/** Total of every kind of error (mismatches are separate). */
+export function errorCount(result: BenchResult): number {
+  return Object.values(result.errors).reduce((a, b) => a + b, 0);
+}
+
+/** Whether a result is clean: no errors and no mismatches. */
+export function isClean(result: BenchResult): boolean {
+  return errorCount(result) === 0 && result.mismatches === 0;
+}
+
+/** Messages per second over the measuring window. */
+export function msgsPerSec(result: BenchResult): number {
+  return result.durationMs > 0 ? result.messages / (result.durationMs / 1000) : 0;
+}
+
+/** Bytes per second, both directions together. */
+export function bytesPerSec(result: BenchResult): number {
+  const bytes = result.bytesSent + result.bytesReceived;
+  return result.durationMs > 0 ? bytes / (result.durationMs / 1000) : 0;
+}
+
+/** One progress line: `[  2.0s] msgs/s 123.4k  MiB/s 15.1  p99 215us`. */
+export function renderProgress(stats: IntervalStats): string {
+  const seconds = stats.durationMs / 1000;
+  const msgs = seconds > 0 ? stats.messages / seconds : 0;
+  const mib = seconds > 0 ? stats.bytes / seconds / 1024 ** 2 : 0;
+  const p99 = stats.p99Us === undefined ? "-" : formatUs(stats.p99Us);
+  const when = `${stats.elapsedS.toFixed(1)}s`.padStart(6);
+  return `[${when}] msgs/s ${formatCount(msgs).padStart(6)}  MiB/s ${
+    mib.toFixed(1).padStart(7)
+  }  p99 ${p99}${stats.warmup ? "  (warmup)" : ""}`;
+}
+
+/** A latency in microseconds for people: `85us`, `1.25ms`, `2.00s`. */
+export function formatUs(us: number): string {
+  if (us < 1000) return `${Math.round(us)}us`;
+  return formatDuration(us / 1000);
+}
+
+/** Styles for the text report; all identity functions when colour is off. */
+export interface Style {
+  bold(text: string): string;
+  red(text: string): string;
+  green(text: string): string;
+}
+
+/** No colour. */
+export const PLAIN: Style = { bold: (t) => t, red: (t) => t, green: (t) => t };
+
+/** ANSI colour, for a terminal. */
+export const ANSI: Style = {
+  bold: (t) => `\x1b[1m${t}\x1b[22m`,
+  red: (t) => `\x1b[31m${t}\x1b[39m`,
+  green: (t) => `\x1b[32m${t}\x1b[39m`,
+};
+
+const BAR_WIDTH = 40;
+
+/** The final human-readable report. */
+export function renderText(spec: BenchSpec, result: BenchResult, style: Style = PLAIN): string {
+  const lines: string[] = [];
+  const loop = spec.mode !== "echo"
+    ? spec.mode
+    : spec.rate === undefined
+    ? `closed loop, pipeline ${spec.pipeline}`
+    : `open loop at ${formatCount(spec.rate)} msgs/s, pipeline ${spec.pipeline}`;
+  const server = spec.embeddedServer ? " (embedded tcpkit echo server)" : "";
+  lines.push(style.bold(`tcpkit bench ${spec.target}${server}`));
+  lines.push(
+    `  ${spec.mode === "stream" ? "stream" : loop}: ${spec.connections} connection${
+      spec.connections === 1 ? "" : "s"
+    }, ${formatBytes(spec.sizeBytes)} messages, ${spec.workers} worker${
+      spec.workers === 1 ? "" : "s"
+    }`,
+  );
+  const what = spec.mode === "stream"
+    ? "writes"
+    : spec.mode === "connect"
+    ? "connections"
+    : "messages";
+  lines.push(
+    `  measured ${formatDuration(result.durationMs)} after ${
+      formatDuration(spec.warmupMs)
+    } warmup: ${result.messages} ${what}`,
+  );
+  lines.push("");
+  lines.push(style.bold("Throughput"));
+  const rateLabel = spec.mode === "connect"
+    ? "conns/s"
+    : spec.mode === "stream"
+    ? "writes/s"
+    : "msgs/s";
+  lines.push(`  ${rateLabel.padEnd(9)} ${formatCount(msgsPerSec(result))}`);
+  const secs = result.durationMs / 1000;
+  const perSec = (bytes: number) => (secs > 0 ? `${formatBytes(bytes / secs)}/s` : "-");
+  lines.push(
+    `  ${"sent".padEnd(9)} ${perSec(result.bytesSent)} (${formatBytes(result.bytesSent)})`,
+  );
+  lines.push(
+    `  ${"received".padEnd(9)} ${perSec(result.bytesReceived)} (${
+      formatBytes(result.bytesReceived)
+    })`,
+  );
+  if (result.latency || result.connectLatency) {
+    lines.push("");
+    lines.push(style.bold("Latency"));
+    lines.push(
+      `  ${"".padEnd(9)} ${
+        ["min", "p50", "p90", "p99", "p99.9", "max", "mean"].map((h) => h.padStart(9)).join("")
+      }`,
+    );
+    const row = (label: string, s: LatencySummary) =>
+      `  ${label.padEnd(9)} ${
+        [s.min, s.p50, s.p90, s.p99, s.p999, s.max, s.mean].map((v) => formatUs(v).padStart(9))
+          .join("")
+      }`;
+    if (result.latency) {
+      row && lines.push(row(spec.mode === "connect" ? "echo" : "round", result.latency));
+    }
+    if (result.connectLatency) lines.push(row("connect", result.connectLatency));
+  }
+  if (result.latencyBins.length > 0) {
+    lines.push("");
+    lines.push(style.bold("Latency histogram"));
+    const most = Math.max(...result.latencyBins.map((b) => b.count));
+    const total = result.latencyBins.reduce((a, b) => a + b.count, 0);
+    for (const bin of result.latencyBins) {
+      const bar = "#".repeat(most > 0 ? Math.round((bin.count / most) * BAR_WIDTH) : 0);
+      const share = total > 0 ? `${((bin.count / total) * 100).toFixed(1)}%` : "-";
+      lines.push(`  <= ${formatUs(bin.toUs).padStart(8)} ${share.padStart(6)} ${bar}`);
+    }
+  }
+  lines.push("");
+  const errors = errorCount(result);
+  if (errors === 0 && result.mismatches === 0) {
+    lines.push(style.green("No errors: every echoed byte matched"));
+  } else {
+    const kinds = Object.entries(result.errors)
+      .filter(([, n]) => n > 0)
+      .map(([kind, n]) => `${kind} ${n}`);
+    lines.push(
+      style.red(
+        `Errors: ${errors}${
+          kinds.length > 0 ? ` (${kinds.join(", ")})` : ""
+        }, mismatches: ${result.mismatches}`,
+      ),
+    );
+    for (const sample of result.errorSamples) lines.push(`  ${sample}`);
+  }
+  return lines.join("\n") + "\n";
+}
+
+/** The `--json` document. Times in the keys' units; latency keys are null when not measured. */
+export function renderJson(spec: BenchSpec, result: BenchResult): string {
+  const latency = (s: LatencySummary | undefined) =>
+    s === undefined
+      ? null
+      : { min: s.min, p50: s.p50, p90: s.p90, p99: s.p99, p999: s.p999, max: s.max, mean: s.mean };
+  const secs = result.durationMs / 1000;
+  const document = {
+    spec: {
+      target: spec.target,
+      embedded_server: spec.embeddedServer,
+      mode: spec.mode,
+      connections: spec.connections,
+      size_bytes: spec.sizeBytes,
+      duration_ms: spec.durationMs ?? null,
+      count: spec.count ?? null,
+      pipeline: spec.pipeline,
+      warmup_ms: spec.warmupMs,
+      rate_msgs_per_sec: spec.rate ?? null,
+      workers: spec.workers,
+      timeout_ms: spec.timeoutMs,
+    },
+    result: {
+      messages: result.messages,
+      duration_ms: round3(result.durationMs),
+      msgs_per_sec: round3(msgsPerSec(result)),
+      bytes_sent: result.bytesSent,
+      bytes_received: result.bytesReceived,
+      bytes_per_sec: round3(bytesPerSec(result)),
+      sent_bytes_per_sec: round3(secs > 0 ? result.bytesSent / secs : 0),
+      received_bytes_per_sec: round3(secs > 0 ? result.bytesReceived / secs : 0),
+      latency_us: latency(result.latency),
+      connect_latency_us: latency(result.connectLatency),
+      connections: result.connections,
+      errors: errorCount(result),
+      error_kinds: { ...result.errors },
+      error_samples: result.errorSamples,
+      mismatches: result.mismatches,
+      latency_histogram_us: result.latencyHistogram,
+      connect_latency_histogram_us: result.connectLatencyHistogram,
+    },
+  };
+  return JSON.stringify(document, null, 2) + "\n";
+}
+
+function round3(n: number): number {
+  return Math.round(n * 1000) / 1000;
+}

@@ -1,0 +1,159 @@
+/**
+ * Latency statistics for `tcpkit bench` (pure, no I/O): an HdrHistogram of
+ * microsecond latencies that records, merges across Workers, summarises into
+ * percentiles, buckets for a terminal histogram, and encodes to the standard
+ * compressed base64 form so results from several runs or machines can be merged later.
+ *
+ * Uses the JavaScript implementation of `hdr-histogram-js` (not its WebAssembly one),
+ * which needs no extra permission or initialisation and works the same in Workers.
+ */
+
+import {
+  decodeFromCompressedBase64,
+  encodeIntoCompressedBase64,
+  Float64Histogram,
+} from "hdr-histogram-js";
+import type { JsHistogram } from "hdr-histogram-js";
+
+/** Largest latency tracked: one hour in microseconds (larger values are clamped). */
+export const MAX_TRACKABLE_US = 3_600_000_000;
+/** Significant decimal digits kept: 3 means values are exact to 0.1%. */
+export const SIGNIFICANT_DIGITS = 3;
+
+/** Percentile summary of a latency distribution, in microseconds. */
+export interface LatencySummary {
+  /** Number of recorded values. */
+  count: number;
+  min: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  p999: number;
+  max: number;
+  mean: number;
+}
+
+/** One bar of a terminal histogram: values in `(fromUs, toUs]`. */
+export interface LatencyBin {
+  fromUs: number;
+  toUs: number;
+  count: number;
+}
+
+/** A latency histogram in whole microseconds (values below 1 are recorded as 1). */
+export class LatencyHistogram {
+  readonly #h: JsHistogram;
+
+  constructor(histogram?: JsHistogram) {
+    this.#h = histogram ?? new Float64Histogram(1, MAX_TRACKABLE_US, SIGNIFICANT_DIGITS);
+  }
+
+  /** Decodes a histogram made by {@linkcode LatencyHistogram.encode}. */
+  static decode(encoded: string): LatencyHistogram {
+    const h = decodeFromCompressedBase64(encoded, 64, false) as unknown as JsHistogram;
+    const copy = new LatencyHistogram();
+    copy.#h.add(h);
+    return copy;
+  }
+
+  /** Records one latency. Fractions are rounded; out-of-range values are clamped. */
+  record(us: number): void {
+    const v = us < 1 ? 1 : us > MAX_TRACKABLE_US ? MAX_TRACKABLE_US : Math.round(us);
+    this.#h.recordValue(v);
+  }
+
+  /** Records the same latency `count` times. */
+  recordMany(us: number, count: number): void {
+    if (count <= 0) return;
+    const v = us < 1 ? 1 : us > MAX_TRACKABLE_US ? MAX_TRACKABLE_US : Math.round(us);
+    this.#h.recordValueWithCount(v, count);
+  }
+
+  /** Adds every value of `other` to this histogram. */
+  merge(other: LatencyHistogram): void {
+    if (other.count > 0) this.#h.add(other.#h);
+  }
+
+  /** Forgets every value (for interval histograms). */
+  reset(): void {
+    this.#h.reset();
+  }
+
+  get count(): number {
+    return this.#h.totalCount;
+  }
+
+  /** Value at `percentile` (0-100), or 0 when empty. */
+  percentile(percentile: number): number {
+    return this.count === 0 ? 0 : this.#h.getValueAtPercentile(percentile);
+  }
+
+  /** The percentile summary, or undefined when nothing was recorded. */
+  summary(): LatencySummary | undefined {
+    if (this.count === 0) return undefined;
+    const h = this.#h;
+    return {
+      count: h.totalCount,
+      min: h.minNonZeroValue,
+      p50: h.getValueAtPercentile(50),
+      p90: h.getValueAtPercentile(90),
+      p99: h.getValueAtPercentile(99),
+      p999: h.getValueAtPercentile(99.9),
+      max: h.maxValue,
+      mean: Math.round(h.mean * 10) / 10,
+    };
+  }
+
+  /**
+   * Counts in `bins` log-spaced ranges from the smallest to the largest value, for a
+   * terminal histogram. Empty when nothing was recorded.
+   */
+  bins(bins = 8): LatencyBin[] {
+    if (this.count === 0) return [];
+    const h = this.#h;
+    const lo = h.minNonZeroValue;
+    const hi = h.maxValue;
+    const edges: number[] = [];
+    for (let i = 1; i <= bins; i++) {
+      edges.push(i === bins ? hi : Math.round(lo * (hi / lo) ** (i / bins)));
+    }
+    const unique = edges.filter((e, i) => i === 0 || e > edges[i - 1]);
+    const counts = new Array<number>(unique.length).fill(0);
+    for (let i = 0; i < h.countsArrayLength; i++) {
+      const n = h.getCountAtIndex(i);
+      if (n === 0) continue;
+      const value = h.valueFromIndex(i);
+      let b = unique.findIndex((edge) => value <= edge);
+      if (b < 0) b = unique.length - 1;
+      counts[b] += n;
+    }
+    return unique.map((toUs, i) => ({
+      fromUs: i === 0 ? lo : unique[i - 1],
+      toUs,
+      count: counts[i],
+    }));
+  }
+
+  /** The standard HdrHistogram compressed base64 encoding (values in microseconds). */
+  encode(): string {
+    return encodeIntoCompressedBase64(this.#h as never);
+  }
+}
+
+/** Per-second rate of `count` over `durationMs`; 0 for an empty window. */
+export function perSecond(count: number, durationMs: number): number {
+  return durationMs > 0 ? count / (durationMs / 1000) : 0;
+}
+
+/** What one progress interval measured, summed over Workers. */
+export interface IntervalStats {
+  /** Seconds since the run began (warmup included) at the end of the interval. */
+  elapsedS: number;
+  durationMs: number;
+  messages: number;
+  /** Bytes sent plus bytes received. */
+  bytes: number;
+  /** p99 latency of the interval's messages; undefined when none completed. */
+  p99Us: number | undefined;
+  warmup: boolean;
+}

@@ -1,0 +1,61 @@
+/**
+ * Worker entry for `tcpkit bench`: runs one share of the connections with
+ * {@linkcode BenchClient} and answers the main thread, which drives the phases and
+ * prints progress and the report.
+ */
+
+import {
+  BenchClient,
+  type ClientPlan,
+  type ClientReport,
+  type IntervalReport,
+} from "./bench_client.ts";
+
+/** Main thread → Worker. */
+export type BenchWorkerRequest =
+  | { type: "start"; plan: ClientPlan }
+  | { type: "go" }
+  | { type: "tick"; seq: number }
+  | { type: "stop" }
+  | { type: "abort" };
+
+/** Worker → main thread. */
+export type BenchWorkerReply =
+  | { type: "ready"; connected: number; firstError: string | undefined }
+  | { type: "interval"; seq: number; interval: IntervalReport }
+  | { type: "result"; report: ClientReport };
+
+const scope = self as unknown as {
+  postMessage(message: BenchWorkerReply): void;
+  onmessage: ((event: MessageEvent<BenchWorkerRequest>) => void) | null;
+};
+
+let client: BenchClient | undefined;
+
+scope.onmessage = (event) => {
+  const message = event.data;
+  switch (message.type) {
+    case "start":
+      client = new BenchClient(message.plan);
+      client.connect().then((connected) =>
+        scope.postMessage({ type: "ready", connected, firstError: client!.stats.errorSamples[0] })
+      );
+      break;
+    case "go": {
+      const running = client!;
+      running.run().then(() => scope.postMessage({ type: "result", report: running.report() }));
+      break;
+    }
+    case "tick":
+      if (client) {
+        scope.postMessage({ type: "interval", seq: message.seq, interval: client.takeInterval() });
+      }
+      break;
+    case "stop":
+      client?.stopIdle();
+      break;
+    case "abort":
+      client?.abort();
+      break;
+  }
+};
