@@ -18,7 +18,7 @@ export interface TickClock {
 }
 
 /** Smallest read buffer: what an idle connection costs. */
-export const MIN_BUFFER = 4 * 1024;
+export const MIN_BUFFER = 1024;
 /** Largest read buffer, reached by connections whose reads keep filling the buffer. */
 export const MAX_BUFFER = 256 * 1024;
 const SOURCE_CHUNK = 256 * 1024;
