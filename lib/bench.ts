@@ -54,7 +54,7 @@ export async function runBench(options: BenchOptions): Promise<number> {
     const cores = navigator.hardwareConcurrency || 1;
     const workerCount = Math.min(
       options.connections,
-      options.workers ?? (server ? Math.max(1, cores - 1) : cores),
+      options.workers ?? (isLocal(address) ? Math.max(1, cores - 1) : cores),
     );
     spec = {
       target: formatAddress(address),
@@ -157,6 +157,16 @@ async function measure(
   } finally {
     progress.stop();
   }
+}
+
+/**
+ * Whether the server runs on this machine (embedded, loopback or unix socket), so it
+ * needs a core of its own and the client leaves one free.
+ */
+export function isLocal(address: Address): boolean {
+  if (address.transport === "unix") return true;
+  const host = address.hostname.toLowerCase();
+  return host === "localhost" || host === "::1" || host.startsWith("127.");
 }
 
 /** Splits `total` into `parts` near-equal whole shares. */

@@ -441,23 +441,30 @@ class EchoConnection implements Connection {
 
   #send(messages: number) {
     this.#queued += messages * this.#size;
-    if (!this.#writing) {
-      this.#pump().catch((error) => this.fail(kindOf(error), describeNetError(error)));
-    }
+    if (!this.#writing) this.#writeNext();
   }
 
-  async #pump() {
-    this.#writing = true;
-    try {
-      while (this.#written < this.#queued && !this.#done) {
-        const p = (this.#written + this.#offset) % PERIOD;
-        const len = Math.min(this.#queued - this.#written, CHUNK);
-        this.#written += await this.#conn.write(this.#pattern.subarray(p, p + len));
-      }
-    } finally {
+  /** Writes queued bytes, one write in flight at a time (promise callbacks, not an async loop). */
+  #writeNext() {
+    if (this.#done || this.#written >= this.#queued) {
       this.#writing = false;
+      return;
     }
+    this.#writing = true;
+    const p = (this.#written + this.#offset) % PERIOD;
+    const len = Math.min(this.#queued - this.#written, CHUNK);
+    this.#conn.write(this.#pattern.subarray(p, p + len)).then(this.#onWritten, this.#onWriteError);
   }
+
+  readonly #onWritten = (n: number) => {
+    this.#written += n;
+    this.#writeNext();
+  };
+
+  readonly #onWriteError = (error: unknown) => {
+    this.#writing = false;
+    this.fail(kindOf(error), describeNetError(error));
+  };
 
   async #readLoop() {
     const size = this.#size;

@@ -173,7 +173,7 @@ export function renderText(spec: BenchSpec, result: BenchResult, style: Style = 
           .join("")
       }`;
     if (result.latency) {
-      row && lines.push(row(spec.mode === "connect" ? "echo" : "round", result.latency));
+      lines.push(row(spec.mode === "connect" ? "echo" : "round", result.latency));
     }
     if (result.connectLatency) lines.push(row("connect", result.connectLatency));
   }

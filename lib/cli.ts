@@ -110,7 +110,7 @@ export interface BenchOptions {
   rate: number | undefined;
   intervalMs: number;
   json: boolean;
-  /** Client Workers; undefined picks one per core (minus one for an embedded server). */
+  /** Client Workers; undefined picks one per core (minus one for a server on this machine). */
   workers: number | undefined;
   /** A message (or connect) that takes longer than this is a stall error. */
   timeoutMs: number;
@@ -339,10 +339,9 @@ export const COMMANDS: readonly CommandSpec[] = [
         short: "s",
         kind: "size",
         metavar: "BYTES",
-        default: "64",
         min: 1,
         max: 64 * 1024 ** 2,
-        help: "Message size (64, 4k, 16KiB, 1MiB)",
+        help: "Message size: 64, 4k, 16KiB, 1MiB (default: 64; 128KiB with --mode stream)",
       },
       {
         name: "duration",
@@ -407,7 +406,8 @@ export const COMMANDS: readonly CommandSpec[] = [
         metavar: "N",
         min: 1,
         max: 256,
-        help: "Client Workers (default: one per core, minus one for the embedded server)",
+        help:
+          "Client Workers (default: one per core, minus one when the server is on this machine: embedded or loopback)",
       },
       {
         name: "timeout",
@@ -539,7 +539,7 @@ function buildBench(flags: Flags, args: string[]): BenchOptions {
     address: args[0] === undefined ? undefined : address("ADDRESS", args[0], false),
     mode: flags.choice("mode") as BenchOptions["mode"],
     connections: flags.count("connections")!,
-    sizeBytes: flags.size("size")!,
+    sizeBytes: flags.size("size") ?? (flags.choice("mode") === "stream" ? 128 * 1024 : 64),
     durationMs: flags.duration("duration")!,
     count: flags.count("count"),
     pipeline: flags.count("pipeline")!,

@@ -1,0 +1,201 @@
+import { deepEqual as assertEquals } from "node:assert/strict";
+import {
+  ANSI,
+  type BenchResult,
+  type BenchSpec,
+  formatUs,
+  isClean,
+  renderJson,
+  renderProgress,
+  renderText,
+} from "../lib/bench_report.ts";
+
+const SPEC: BenchSpec = {
+  target: "127.0.0.1:9000",
+  embeddedServer: false,
+  mode: "echo",
+  connections: 50,
+  sizeBytes: 64,
+  durationMs: 2000,
+  count: undefined,
+  pipeline: 1,
+  warmupMs: 1000,
+  rate: undefined,
+  workers: 2,
+  timeoutMs: 10_000,
+};
+
+const LATENCY = {
+  count: 200_000,
+  min: 80,
+  p50: 210,
+  p90: 300,
+  p99: 950,
+  p999: 2100,
+  max: 15_000,
+  mean: 230.5,
+};
+
+const RESULT: BenchResult = {
+  messages: 200_000,
+  durationMs: 2000,
+  bytesSent: 12_800_000,
+  bytesReceived: 12_800_000,
+  latency: LATENCY,
+  latencyBins: [
+    { fromUs: 80, toUs: 500, count: 190_000 },
+    { fromUs: 500, toUs: 15_000, count: 10_000 },
+  ],
+  connectLatency: { count: 50, min: 40, p50: 60, p90: 90, p99: 120, p999: 120, max: 120, mean: 65 },
+  connections: 50,
+  mismatches: 0,
+  errors: { connect: 0, closed: 0, reset: 0, stall: 0, other: 0 },
+  errorSamples: [],
+  latencyHistogram: "HISTFAAA",
+  connectLatencyHistogram: "HISTFBBB",
+};
+
+Deno.test("renderText: clean closed-loop report", () => {
+  assertEquals(
+    renderText(SPEC, RESULT),
+    [
+      "tcpkit bench 127.0.0.1:9000",
+      "  closed loop, pipeline 1: 50 connections, 64 B messages, 2 workers",
+      "  measured 2.00s after 1.00s warmup: 200000 messages",
+      "",
+      "Throughput",
+      "  msgs/s    100.0k",
+      "  sent      6.10 MiB/s (12.2 MiB)",
+      "  received  6.10 MiB/s (12.2 MiB)",
+      "",
+      "Latency",
+      "                  min      p50      p90      p99    p99.9      max     mean",
+      "  round          80us    210us    300us    950us    2.1ms     15ms    231us",
+      "  connect        40us     60us     90us    120us    120us    120us     65us",
+      "",
+      "Latency histogram",
+      "  <=    500us  95.0% ########################################",
+      "  <=     15ms   5.0% ##",
+      "",
+      "No errors: every echoed byte matched",
+      "",
+    ].join("\n"),
+  );
+});
+
+Deno.test("renderText: errors and mismatches are listed", () => {
+  const result: BenchResult = {
+    ...RESULT,
+    mismatches: 1,
+    errors: { connect: 0, closed: 2, reset: 0, stall: 1, other: 0 },
+    errorSamples: ["connection 3: byte 100 of the echo is 0x00, expected 0x41"],
+  };
+  const text = renderText({ ...SPEC, rate: 5000, embeddedServer: true }, result);
+  const lines = text.split("\n");
+  assertEquals(lines[0], "tcpkit bench 127.0.0.1:9000 (embedded tcpkit echo server)");
+  assertEquals(
+    lines[1],
+    "  open loop at 5000 msgs/s, pipeline 1: 50 connections, 64 B messages, 2 workers",
+  );
+  assertEquals(lines.slice(-3), [
+    "Errors: 3 (closed 2, stall 1), mismatches: 1",
+    "  connection 3: byte 100 of the echo is 0x00, expected 0x41",
+    "",
+  ]);
+  assertEquals(isClean(result), false);
+  assertEquals(isClean(RESULT), true);
+});
+
+Deno.test("renderText: colour only when asked", () => {
+  assertEquals(renderText(SPEC, RESULT).includes("\x1b["), false);
+  assertEquals(renderText(SPEC, RESULT, ANSI).startsWith("\x1b[1mtcpkit bench"), true);
+});
+
+Deno.test("renderText: stream mode has no latency table", () => {
+  const text = renderText(
+    { ...SPEC, mode: "stream", sizeBytes: 131072 },
+    { ...RESULT, messages: 10, bytesReceived: 0, latency: undefined, latencyBins: [] },
+  );
+  assertEquals(text.includes("  writes/s  5"), true);
+  assertEquals(text.includes("round"), false);
+  assertEquals(text.includes("  stream: 50 connections, 128 KiB messages"), true);
+});
+
+Deno.test("renderJson: documented shape and units", () => {
+  const doc = JSON.parse(renderJson(SPEC, RESULT));
+  assertEquals(Object.keys(doc), ["spec", "result"]);
+  assertEquals(doc.spec, {
+    target: "127.0.0.1:9000",
+    embedded_server: false,
+    mode: "echo",
+    connections: 50,
+    size_bytes: 64,
+    duration_ms: 2000,
+    count: null,
+    pipeline: 1,
+    warmup_ms: 1000,
+    rate_msgs_per_sec: null,
+    workers: 2,
+    timeout_ms: 10000,
+  });
+  assertEquals(doc.result, {
+    messages: 200000,
+    duration_ms: 2000,
+    msgs_per_sec: 100000,
+    bytes_sent: 12800000,
+    bytes_received: 12800000,
+    bytes_per_sec: 12800000,
+    sent_bytes_per_sec: 6400000,
+    received_bytes_per_sec: 6400000,
+    latency_us: { min: 80, p50: 210, p90: 300, p99: 950, p999: 2100, max: 15000, mean: 230.5 },
+    connect_latency_us: { min: 40, p50: 60, p90: 90, p99: 120, p999: 120, max: 120, mean: 65 },
+    connections: 50,
+    errors: 0,
+    error_kinds: { connect: 0, closed: 0, reset: 0, stall: 0, other: 0 },
+    error_samples: [],
+    mismatches: 0,
+    latency_histogram_us: "HISTFAAA",
+    connect_latency_histogram_us: "HISTFBBB",
+  });
+});
+
+Deno.test("renderJson: unmeasured latency is null", () => {
+  const doc = JSON.parse(
+    renderJson(SPEC, { ...RESULT, latency: undefined, connectLatency: undefined }),
+  );
+  assertEquals([doc.result.latency_us, doc.result.connect_latency_us], [null, null]);
+});
+
+Deno.test("renderProgress: one line per interval", () => {
+  assertEquals(
+    renderProgress({
+      elapsedS: 2,
+      durationMs: 1000,
+      messages: 123_400,
+      bytes: 15_794_176,
+      p99Us: 215,
+      warmup: false,
+    }),
+    "[  2.0s] msgs/s 123.4k  MiB/s    15.1  p99 215us",
+  );
+  assertEquals(
+    renderProgress({
+      elapsedS: 0.5,
+      durationMs: 500,
+      messages: 0,
+      bytes: 0,
+      p99Us: undefined,
+      warmup: true,
+    }),
+    "[  0.5s] msgs/s      0  MiB/s     0.0  p99 -  (warmup)",
+  );
+});
+
+Deno.test("formatUs", () => {
+  assertEquals([formatUs(0.4), formatUs(85), formatUs(1250), formatUs(2_000_000)], [
+    "0us",
+    "85us",
+    "1.25ms",
+    "2.00s",
+  ]);
+});
