@@ -14,7 +14,8 @@ const IDLE_CONNS = Number(Deno.env.get("IDLE_CONNS") ?? 10_000);
 const CONNS = 50;
 const SIZES = [64, 16 * 1024];
 
-const toolsDir = new URL("../../shared/tools/", import.meta.url).pathname;
+const toolsDir = Deno.env.get("TOOLS_DIR") ??
+  new URL("../../shared/tools/", import.meta.url).pathname;
 
 async function sh(cmd: string, args: string[]): Promise<string> {
   const out = await new Deno.Command(cmd, { args, stderr: "inherit" }).output();

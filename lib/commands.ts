@@ -4,11 +4,10 @@
  */
 
 import type { Invocation, ServeOptions } from "./cli.ts";
-import { runBench } from "./bench.ts";
-import { runConnect } from "./connect.ts";
-import { serve, stderrLogger } from "./serve.ts";
-import { serveStdio } from "./stdio_bridge.ts";
 import denoJson from "../deno.json" with { type: "json" };
+
+// Each command's modules load only when it runs (static specifiers, so `deno compile`
+// still bundles them): a server holding 10k connections does not carry bench's code.
 
 /** `tcpkit --version` output. */
 export function versionText(): string {
@@ -25,17 +24,24 @@ export async function runInvocation(invocation: Invocation): Promise<number> {
       await writeStdout(versionText());
       return 0;
     case "serve":
-      return invocation.options.stdio
-        ? await serveStdio(invocation.options)
-        : await runServe(invocation.options);
-    case "connect":
+      if (invocation.options.stdio) {
+        const { serveStdio } = await import("./stdio_bridge.ts");
+        return await serveStdio(invocation.options);
+      }
+      return await runServe(invocation.options);
+    case "connect": {
+      const { runConnect } = await import("./connect.ts");
       return await runConnect(invocation.options);
-    case "bench":
+    }
+    case "bench": {
+      const { runBench } = await import("./bench.ts");
       return await runBench(invocation.options);
+    }
   }
 }
 
 async function runServe(options: ServeOptions): Promise<number> {
+  const { serve, stderrLogger } = await import("./serve.ts");
   const log = stderrLogger(options.log, options.quiet);
   const stop = new AbortController();
   const force = new AbortController();
