@@ -8,6 +8,7 @@
 
 import { parseArgs } from "node:util";
 import { type Address, parseAddress, parseAddressRange } from "./address.ts";
+import { type AccessRules, type Cidr, parseCidr } from "./cidr.ts";
 import { UsageError } from "./errors.ts";
 import { parseCount, parseDuration, parseSize } from "./units.ts";
 
@@ -74,6 +75,8 @@ export interface ServeOptions {
   workers: number;
   /** Bridge one connection to stdin/stdout instead of serving many. @default false */
   stdio: boolean;
+  /** Peers allowed and denied at accept (TCP only). @default everyone */
+  access: AccessRules;
 }
 
 /** The connect command's typed options. */
@@ -195,6 +198,20 @@ export const COMMANDS: readonly CommandSpec[] = [
         name: "stdio",
         kind: "boolean",
         help: "Accept one connection and bridge it to stdin/stdout (like nc -l)",
+      },
+      {
+        name: "allow",
+        kind: "string",
+        metavar: "CIDR",
+        multiple: true,
+        help: "Only accept peers in this block, e.g. 10.0.0.0/8 or ::1 (default: everyone)",
+      },
+      {
+        name: "deny",
+        kind: "string",
+        metavar: "CIDR",
+        multiple: true,
+        help: "Refuse peers in this block; wins over --allow",
       },
     ],
     examples: [
@@ -484,6 +501,7 @@ function buildServe(flags: Flags, args: string[]): ServeOptions {
     log: flags.choice("log") as ServeOptions["log"],
     workers: flags.count("workers")!,
     stdio: flags.bool("stdio"),
+    access: { allow: flags.cidrs("allow"), deny: flags.cidrs("deny") },
   };
   if (options.workers > 1 && options.address.transport === "unix") {
     throw new UsageError("--workers needs a TCP address; unix sockets cannot share a path");
@@ -648,6 +666,16 @@ class Flags {
     this.flag(name, "string");
     const value = this.values[name];
     return Array.isArray(value) ? value.map(String) : [];
+  }
+
+  cidrs(name: string): Cidr[] {
+    return this.strings(name).map((text) => {
+      try {
+        return parseCidr(text);
+      } catch (error) {
+        throw new UsageError(`invalid value for --${name}: ${(error as Error).message}`);
+      }
+    });
   }
 
   choice(name: string): string {

@@ -62,6 +62,7 @@ export async function serve(options: ServeOptions, control: ServeControl): Promi
     maxConns,
     idleTimeoutMs: options.idleTimeoutMs,
     drainTimeoutMs: options.drainTimeoutMs,
+    access: options.access,
     counters,
     ...control,
   };

@@ -56,6 +56,7 @@ async function start({ options, maxConns, counters }: WorkerStart) {
     maxConns,
     idleTimeoutMs: options.idleTimeoutMs,
     drainTimeoutMs: options.drainTimeoutMs,
+    access: options.access,
     counters: new ServeCounters(counters),
     log: (event) => scope.postMessage({ type: "log", event }),
     stop: stop.signal,

@@ -5,6 +5,7 @@
  */
 
 import { type Address, formatAddress, formatNetAddr } from "./address.ts";
+import { accessDenied, type AccessRules } from "./cidr.ts";
 import { describeNetError, RuntimeError } from "./errors.ts";
 import type { ServeCounters } from "./serve_counters.ts";
 import type { CloseReason, LogEvent } from "./serve_log.ts";
@@ -23,6 +24,8 @@ export interface ServerContext {
   idleTimeoutMs: number | undefined;
   drainTimeoutMs: number;
   counters: ServeCounters;
+  /** Peers to refuse at accept. */
+  access: AccessRules;
   log: (event: LogEvent) => void;
   /** Aborted on SIGINT/SIGTERM: stop accepting, let connections finish. */
   stop: AbortSignal;
@@ -118,6 +121,15 @@ export async function runServer(listener: Deno.Listener, ctx: ServerContext): Pr
         continue;
       }
       emfileLogged = false;
+      const denied = conn.remoteAddr.transport === "tcp"
+        ? accessDenied(ctx.access, conn.remoteAddr.hostname)
+        : undefined;
+      if (denied !== undefined) {
+        ctx.counters.refused();
+        ctx.log({ event: "refused", peer: peerOf(conn), reason: denied });
+        conn.close();
+        continue;
+      }
       const id = ctx.counters.tryOpen(ctx.maxConns);
       if (id === 0) {
         ctx.log({

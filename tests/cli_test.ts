@@ -1,5 +1,5 @@
 import { assert, assertEquals, assertThrows } from "./assert.ts";
-import { COMMANDS, commandHelp, type Invocation, mainHelp, parseCli } from "../lib/cli.ts";
+import { commandHelp, COMMANDS, type Invocation, mainHelp, parseCli } from "../lib/cli.ts";
 import { UsageError } from "../lib/errors.ts";
 
 Deno.test("the declaration is consistent", () => {
@@ -43,6 +43,7 @@ Deno.test("serve defaults", () => {
     log: "text",
     workers: 1,
     stdio: false,
+    access: { allow: [], deny: [] },
   });
 });
 
@@ -73,6 +74,7 @@ Deno.test("serve flags become typed options", () => {
     log: "json",
     workers: 2,
     stdio: false,
+    access: { allow: [], deny: [] },
   });
 });
 
@@ -117,6 +119,8 @@ Deno.test("usage errors name the problem", () => {
     [["serve", ":1", ":2"], 'unexpected argument ":2"'],
     [["serve", "unix:/tmp/x", "--workers", "2"], "--workers needs a TCP address"],
     [["serve", "--log", ""], '--log: "" must be one of text, json'],
+    [["serve", "--allow", "10.0.0.0/33"], '--allow: "10.0.0.0/33" has an invalid prefix'],
+    [["serve", "--deny", "example.com"], '--deny: "example.com" is not an IP address'],
   ];
   for (const [argv, fault] of table) {
     assertThrows(() => parseCli(argv), UsageError, fault, argv.join(" "));

@@ -28,6 +28,7 @@ async function startServer(overrides: Partial<ServeOptions> = {}): Promise<Runni
     log: "text",
     workers: 1,
     stdio: false,
+    access: { allow: [], deny: [] },
     ...overrides,
   };
   const done = serve(options, {
@@ -218,4 +219,28 @@ Deno.test("IPv6 and unix sockets", async () => {
   uconn.close();
   await unix.stop();
   await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("--allow/--deny refuse peers at accept and count them", async () => {
+  const { parseCidr } = await import("../lib/cidr.ts");
+  const denied = await startServer({ access: { allow: [], deny: [parseCidr("127.0.0.0/8")] } });
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port: denied.port });
+  assertEquals((await readAll(conn).catch(() => new Uint8Array())).length, 0);
+  conn.close();
+  const summary = await denied.stop();
+  assertEquals([summary.served, summary.refused], [0, 1]);
+  const refusal = denied.events.find((e) => e.event === "refused");
+  assert(refusal?.event === "refused" && refusal.reason === "denied by --deny 127.0.0.0/8");
+
+  const allowed = await startServer({
+    access: { allow: [parseCidr("127.0.0.1")], deny: [parseCidr("::1")] },
+  });
+  assertEquals(await roundTrip(allowed.port, new Uint8Array([5, 6])), new Uint8Array([5, 6]));
+  assertEquals((await allowed.stop()).served, 1);
+
+  const elsewhere = await startServer({ access: { allow: [parseCidr("10.0.0.0/8")], deny: [] } });
+  const outsider = await Deno.connect({ hostname: "127.0.0.1", port: elsewhere.port });
+  assertEquals((await readAll(outsider).catch(() => new Uint8Array())).length, 0);
+  outsider.close();
+  assertEquals((await elsewhere.stop()).refused, 1);
 });
