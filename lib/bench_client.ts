@@ -12,6 +12,7 @@
  * (warmup, measure, stop) through a shared Int32Array.
  */
 
+import { Buffer } from "node:buffer";
 import type { Address } from "./address.ts";
 import { LatencyHistogram } from "./bench_stats.ts";
 import type { ErrorKind } from "./bench_report.ts";
@@ -349,6 +350,8 @@ class EchoConnection implements Connection {
   readonly #pattern32 = words(this.#pattern);
   readonly #buf: Uint8Array;
   readonly #buf32: Uint32Array;
+  readonly #bufNative: Buffer;
+  readonly #patternNative: Buffer;
   readonly #views: Uint8Array[];
   /** Start (or intended start) times of messages in flight, a ring of `pipeline` slots. */
   readonly #starts: Float64Array;
@@ -384,6 +387,9 @@ class EchoConnection implements Connection {
     const bufLen = Math.min(CHUNK, Math.max(16 * 1024, this.#size * this.#pipeline));
     this.#buf = new Uint8Array((bufLen + 7) & ~3);
     this.#buf32 = words(this.#buf);
+    // Buffer#compare is a native memcmp: ~20x faster than a JS loop on large reads.
+    this.#bufNative = Buffer.from(this.#buf.buffer, 0, this.#buf.length);
+    this.#patternNative = Buffer.from(this.#pattern.buffer, 0, this.#pattern.length);
     this.#views = [0, 1, 2, 3].map((a) => this.#buf.subarray(a, a + bufLen));
     this.#starts = new Float64Array(this.#pipeline);
     this.#measured = new Uint8Array(this.#pipeline);
@@ -485,16 +491,16 @@ class EchoConnection implements Connection {
         return;
       }
       const p = (this.#received + this.#offset) % PERIOD;
-      const bad = firstDifference(
-        this.#buf,
-        align,
-        this.#pattern,
-        p,
-        n,
-        this.#buf32,
-        this.#pattern32,
-      );
-      if (bad >= 0) {
+      if (this.#patternNative.compare(this.#bufNative, align, align + n, p, p + n) !== 0) {
+        const bad = firstDifference(
+          this.#buf,
+          align,
+          this.#pattern,
+          p,
+          n,
+          this.#buf32,
+          this.#pattern32,
+        );
         const at = this.#received + bad;
         const got = this.#buf[align + bad];
         const want = this.#pattern[p + bad];

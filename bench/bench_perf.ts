@@ -1,0 +1,215 @@
+/**
+ * `deno task perf:bench`: compares `tcpkit bench` with the reference tools on 127.0.0.1,
+ * in the same run on the same machine, and prints ratios (figures for BENCHMARKS.md):
+ *
+ * - echo, 64 B and 16 KiB: `tcpkit bench -c 50` vs the reference C client `echo_bench`,
+ *   both against the reference C `echo_server` (a fresh one per measurement);
+ * - stream: `tcpkit bench --mode stream -c 1` into the reference discard server vs
+ *   `iperf3 -c` (one stream, 128 KiB writes, both defaults).
+ *
+ * Rounds alternate the tools so that machine noise hits both; the ratio of medians is
+ * reported. Bounded: about ROUNDS x 6 x SECONDS seconds.
+ */
+
+const SECONDS = Number(Deno.env.get("PERF_SECONDS") ?? 3);
+const ROUNDS = Number(Deno.env.get("PERF_ROUNDS") ?? 3);
+const ROOT = new URL("..", import.meta.url).pathname;
+const decoder = new TextDecoder();
+
+async function run(cmd: string, args: string[], stderr: "inherit" | "null" = "inherit") {
+  const out = await new Deno.Command(cmd, { args, cwd: ROOT, stderr }).output();
+  const text = decoder.decode(out.stdout);
+  if (!out.success) throw new Error(`${cmd} ${args.join(" ")} failed (${out.code}): ${text}`);
+  return text;
+}
+
+function freePort(): number {
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (l.addr as Deno.NetAddr).port;
+  l.close();
+  return port;
+}
+
+async function waitListening(port: number) {
+  for (let i = 0; i < 100; i++) {
+    try {
+      (await Deno.connect({ hostname: "127.0.0.1", port })).close();
+      return;
+    } catch {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  throw new Error(`nothing listening on ${port}`);
+}
+
+/** Runs `fn` against a fresh reference server (echo or discard) on a free port. */
+async function withServer<T>(
+  ref: string,
+  discard: boolean,
+  fn: (port: number) => Promise<T>,
+): Promise<T> {
+  const port = freePort();
+  const child = new Deno.Command(`${ref}/echo_server`, {
+    args: discard ? [String(port), "discard"] : [String(port)],
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+  try {
+    await waitListening(port);
+    return await fn(port);
+  } finally {
+    child.kill("SIGKILL");
+    await child.status;
+  }
+}
+
+const tcpkit = (args: string[]) => [
+  "run",
+  "-q",
+  "-P=tcpkit",
+  "main.ts",
+  "bench",
+  ...args,
+  "--json",
+];
+
+async function tcpkitBench(args: string[]) {
+  // Progress lines stay out of the way; errors show in the JSON result.
+  const out = await run(Deno.execPath(), tcpkit(args), "null");
+  return JSON.parse(out).result;
+}
+
+function median(values: number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+async function machine(): Promise<string> {
+  const cpuinfo = await Deno.readTextFile("/proc/cpuinfo").catch(() => "");
+  const model = /model name\s*:\s*(.*)/.exec(cpuinfo)?.[1] ?? "unknown CPU";
+  return `${navigator.hardwareConcurrency} cores (nproc), ${model}, ${Deno.build.os}, deno ${Deno.version.deno}`;
+}
+
+async function echoComparison(ref: string, size: number) {
+  const ours: number[] = [];
+  const theirs: number[] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    const c = await withServer(ref, false, async (port) => {
+      const out = await run(`${ref}/echo_bench`, [
+        String(port),
+        "50",
+        String(size),
+        String(SECONDS),
+      ]);
+      return Number(/msgs\/s (\d+)/.exec(out)![1]);
+    });
+    const t = await withServer(ref, false, async (port) => {
+      const r = await tcpkitBench([
+        `127.0.0.1:${port}`,
+        "-c",
+        "50",
+        "-s",
+        String(size),
+        "-d",
+        `${SECONDS}s`,
+        "--warmup",
+        "1s",
+      ]);
+      if (r.errors || r.mismatches) {
+        throw new Error(`tcpkit bench reported errors: ${JSON.stringify(r)}`);
+      }
+      return r.msgs_per_sec as number;
+    });
+    theirs.push(c);
+    ours.push(t);
+    console.log(
+      `  round ${round + 1}: echo_bench ${c.toFixed(0)} msgs/s, tcpkit bench ${
+        t.toFixed(0)
+      } msgs/s`,
+    );
+  }
+  return { ours: median(ours), theirs: median(theirs) };
+}
+
+async function streamComparison(ref: string) {
+  const ours: number[] = [];
+  const theirs: number[] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    const port = freePort();
+    const server = new Deno.Command("iperf3", {
+      args: ["-s", "-1", "-p", String(port)],
+      stdout: "null",
+      stderr: "null",
+    }).spawn();
+    let iperf: number;
+    try {
+      await new Promise((r) => setTimeout(r, 300));
+      const out = await run("iperf3", [
+        "-c",
+        "127.0.0.1",
+        "-p",
+        String(port),
+        "-t",
+        String(SECONDS),
+        "-J",
+      ]);
+      iperf = JSON.parse(out).end.sum_sent.bits_per_second / 8;
+    } finally {
+      await server.status;
+    }
+    const t = await withServer(ref, true, async (port) => {
+      const r = await tcpkitBench([
+        `127.0.0.1:${port}`,
+        "--mode",
+        "stream",
+        "-c",
+        "1",
+        "-d",
+        `${SECONDS}s`,
+        "--warmup",
+        "1s",
+      ]);
+      return r.sent_bytes_per_sec as number;
+    });
+    theirs.push(iperf);
+    ours.push(t);
+    console.log(
+      `  round ${round + 1}: iperf3 ${(iperf / 2 ** 30).toFixed(2)} GiB/s, tcpkit bench ${
+        (t / 2 ** 30).toFixed(2)
+      } GiB/s`,
+    );
+  }
+  return { ours: median(ours), theirs: median(theirs) };
+}
+
+if (import.meta.main) {
+  const ref = (await run("/work/shared/tools/build.sh", [])).trim();
+  console.log(`machine: ${await machine()}`);
+  console.log(`date: ${new Date().toISOString()}`);
+  console.log(`rounds: ${ROUNDS} x ${SECONDS}s per tool (medians compared)\n`);
+  const rows: string[] = [];
+  for (const size of [64, 16384]) {
+    console.log(`echo ${size} B: ${ref}/echo_bench PORT 50 ${size} ${SECONDS}`);
+    console.log(
+      `  vs deno task tcpkit bench 127.0.0.1:PORT -c 50 -s ${size} -d ${SECONDS}s --warmup 1s`,
+    );
+    const r = await echoComparison(ref, size);
+    rows.push(
+      `| echo ${size} B, -c 50 | ${r.theirs.toFixed(0)} msgs/s (echo_bench) | ${
+        r.ours.toFixed(0)
+      } msgs/s | ${(r.ours / r.theirs).toFixed(2)} |`,
+    );
+  }
+  console.log(`stream: iperf3 -c 127.0.0.1 -t ${SECONDS} -J`);
+  console.log(
+    `  vs deno task tcpkit bench 127.0.0.1:PORT --mode stream -c 1 -d ${SECONDS}s (into echo_server discard)`,
+  );
+  const s = await streamComparison(ref);
+  rows.push(
+    `| stream, 1 connection | ${(s.theirs / 2 ** 30).toFixed(2)} GiB/s (iperf3) | ${
+      (s.ours / 2 ** 30).toFixed(2)
+    } GiB/s | ${(s.ours / s.theirs).toFixed(2)} |`,
+  );
+  console.log("\n| test | reference | tcpkit bench | ratio |\n| --- | --- | --- | --- |");
+  for (const row of rows) console.log(row);
+}
