@@ -51,7 +51,13 @@ export interface CommandSpec {
   examples: string[];
 }
 
-const HELP_FLAG: FlagSpec = { name: "help", short: "h", kind: "boolean", help: "Show this help" };
+/** `-h`/`--help`, accepted by every command. */
+export const HELP_FLAG: FlagSpec = {
+  name: "help",
+  short: "h",
+  kind: "boolean",
+  help: "Show this help",
+};
 
 const DAY_MS = 24 * 3_600_000;
 
@@ -125,7 +131,12 @@ export type Invocation =
   | { command: "version" }
   | { command: "serve"; options: ServeOptions }
   | { command: "connect"; options: ConnectOptions }
-  | { command: "bench"; options: BenchOptions };
+  | { command: "bench"; options: BenchOptions }
+  | { command: "completions"; shell: Shell };
+
+/** Shells `tcpkit completions` writes a script for. */
+export const SHELLS = ["bash", "zsh", "fish"] as const;
+export type Shell = typeof SHELLS[number];
 
 const ADDRESS_SYNTAX = "HOST:PORT, [IPV6]:PORT, :PORT, PORT or unix:PATH";
 
@@ -458,6 +469,9 @@ export function parseCli(argv: string[]): Invocation {
   if (first === undefined) throw new UsageError("missing command");
   if (first === "--help" || first === "-h") return { command: "help", text: mainHelp() };
   if (first === "--version" || first === "-V") return { command: "version" };
+  if (first === "completions" || (first === "help" && rest[0] === "completions")) {
+    return parseCompletions(first === "help" ? ["--help", ...rest.slice(1)] : rest);
+  }
   if (first === "help") {
     if (rest.length === 0) return { command: "help", text: mainHelp() };
     if (rest.length > 1) throw new UsageError("help takes at most one command name");
@@ -749,7 +763,7 @@ class Flags {
 
 /** Top-level usage text. */
 export function mainHelp(): string {
-  const width = Math.max(...COMMANDS.map((c) => c.name.length));
+  const width = Math.max(...COMMANDS.map((c) => c.name.length), "completions".length);
   return [
     "tcpkit: a TCP toolkit: server, netcat-style client and echo benchmark",
     "",
@@ -758,6 +772,7 @@ export function mainHelp(): string {
     "Commands:",
     ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
     `  ${"help".padEnd(width)}  Show help for a command: tcpkit help COMMAND`,
+    `  ${"completions".padEnd(width)}  Print a shell completion script: bash, zsh or fish`,
     "",
     "Options:",
     "  -h, --help     Show this help",
@@ -794,6 +809,35 @@ export function commandHelp(spec: CommandSpec): string {
     "",
     "Examples:",
     ...spec.examples.map((e) => `  ${e}`),
+    "",
+  ].join("\n");
+}
+
+/** `tcpkit completions SHELL`: the shell name is its only argument. */
+function parseCompletions(args: string[]): Invocation {
+  if (args.includes("--help") || args.includes("-h")) {
+    return { command: "help", text: completionsHelp() };
+  }
+  const shells = SHELLS.join(", ");
+  if (args.length === 0) throw new UsageError(`completions: missing SHELL (one of ${shells})`);
+  if (args.length > 1) throw new UsageError(`completions: unexpected argument "${args[1]}"`);
+  const shell = SHELLS.find((s) => s === args[0]);
+  if (!shell) throw new UsageError(`completions: unknown shell "${args[0]}" (shells: ${shells})`);
+  return { command: "completions", shell };
+}
+
+/** Usage text for `tcpkit completions`. */
+export function completionsHelp(): string {
+  return [
+    "Usage: tcpkit completions SHELL",
+    "",
+    "Print a completion script for SHELL (bash, zsh or fish) on stdout",
+    "",
+    "Examples:",
+    "  source <(tcpkit completions bash)                        # this bash session",
+    "  tcpkit completions bash > ~/.local/share/bash-completion/completions/tcpkit",
+    '  tcpkit completions zsh > "${fpath[1]}/_tcpkit"',
+    "  tcpkit completions fish > ~/.config/fish/completions/tcpkit.fish",
     "",
   ].join("\n");
 }

@@ -37,6 +37,11 @@ export async function runInvocation(invocation: Invocation): Promise<number> {
       const { runBench } = await import("./bench.ts");
       return await runBench(invocation.options);
     }
+    case "completions": {
+      const { completionScript } = await import("./completions.ts");
+      await writeStdout(completionScript(invocation.shell));
+      return 0;
+    }
   }
 }
 
