@@ -263,11 +263,12 @@ async function neverRead(): Promise<Row> {
   const code = await server.stop();
   const dropped = (server.stderr.text.match(/idle timeout/g) ?? []).length;
   const maxPushed = Math.max(...pushed) / 1024 / 1024;
-  const ok = after && code === 0 && peak - before < 200 && maxPushed < 64;
+  const ok = after && code === 0 && peak - before < 200 && maxPushed < 64 && dropped === n;
   return {
     scenario: "clients that never read",
     load: `${n} clients pushing up to 64 MiB each`,
-    result: `accepted at most ${maxPushed.toFixed(1)} MiB per client before backpressure; ` +
+    result: `accepted at most ${maxPushed.toFixed(1)} MiB per client before backpressure, ` +
+      `${dropped} dropped by --idle-timeout; ` +
       `server RSS +${(peak - before).toFixed(1)} MiB; still echoes: ${after}`,
     lost: ok ? "nothing" : "FAILED",
     ok,
@@ -353,10 +354,12 @@ async function soak(): Promise<Row> {
     errors = result.errors;
     messages = result.messages;
   } catch { /* reported below */ }
+  console.error(`  rss samples: ${samples.map((s) => s.toFixed(0)).join(" ")}`);
   const warm = samples.slice(Math.floor(samples.length / 3));
   const flat = warm.length > 0 ? (Math.max(...warm) - Math.min(...warm)) / Math.min(...warm) : 1;
-  const ok = status.code === 0 && mismatches === 0 && errors === 0 && flat <= 0.10 &&
-    fdAfter <= fdBefore;
+  // RSS needs tens of seconds to plateau, so flatness is enforced by the full run only.
+  const ok = status.code === 0 && mismatches === 0 && errors === 0 && fdAfter <= fdBefore &&
+    (SHORT || flat <= 0.10);
   return {
     scenario: "soak via tcpkit bench",
     load: `${conns} conns, ${seconds}s, 1 KiB`,

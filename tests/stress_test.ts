@@ -1,0 +1,23 @@
+/**
+ * The short reliability suite (bench/stress.ts --short) as part of the tests: floods,
+ * fd exhaustion, slowloris, resets, non-reading clients, SIGTERM under load, a soak.
+ */
+
+import { assert, assertEquals, assertMatch } from "./assert.ts";
+import { ROOT } from "./helpers.ts";
+
+Deno.test("stress suite (short): every scenario passes and loses nothing", async () => {
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-q", "-A", "bench/stress.ts", "--short"],
+    cwd: ROOT,
+    stdin: "null",
+    env: { NO_COLOR: "1" },
+  }).output();
+  const stdout = new TextDecoder().decode(output.stdout);
+  const stderr = new TextDecoder().decode(output.stderr);
+  assertEquals(output.code, 0, `${stdout}\n${stderr}`);
+  const rows = stdout.split("\n").filter((l) => l.startsWith("| ") && !l.startsWith("| scenario"));
+  assertEquals(rows.length, 7, stdout);
+  for (const row of rows) assert(row.endsWith("| nothing |"), row);
+  assertMatch(stdout, /7 passed, 0 failed/);
+});
