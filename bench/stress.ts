@@ -354,7 +354,6 @@ async function soak(): Promise<Row> {
     errors = result.errors;
     messages = result.messages;
   } catch { /* reported below */ }
-  console.error(`  rss samples: ${samples.map((s) => s.toFixed(0)).join(" ")}`);
   const warm = samples.slice(Math.floor(samples.length / 3));
   const flat = warm.length > 0 ? (Math.max(...warm) - Math.min(...warm)) / Math.min(...warm) : 1;
   // RSS needs tens of seconds to plateau, so flatness is enforced by the full run only.
@@ -364,9 +363,8 @@ async function soak(): Promise<Row> {
     scenario: "soak via tcpkit bench",
     load: `${conns} conns, ${seconds}s, 1 KiB`,
     result: `${messages} msgs, ${mismatches} mismatches, ${errors} errors; RSS after warm-up ` +
-      `${Math.min(...warm).toFixed(0)}–${Math.max(...warm).toFixed(0)} MiB (${
-        (flat * 100).toFixed(1)
-      }%); ` +
+      `${Math.min(...warm).toFixed(0)}–${Math.max(...warm).toFixed(0)} MiB ` +
+      `(${(flat * 100).toFixed(1)}%${SHORT ? ", enforced in the full run" : ""}); ` +
       `fds ${fdBefore} → ${fdAfter}`,
     lost: ok ? "nothing" : "FAILED",
     ok,
