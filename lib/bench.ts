@@ -6,16 +6,15 @@
  * and histograms, and writes the report (text or JSON) on stdout.
  */
 
+import { colorFor } from "./color.ts";
 import { type Address, formatAddress } from "./address.ts";
 import { MEASURE, STOP, WARMUP } from "./bench_client.ts";
 import type { ClientPlan, ClientReport } from "./bench_client.ts";
 import {
-  ANSI,
   type BenchResult,
   type BenchSpec,
   type ErrorKind,
   isClean,
-  PLAIN,
   renderJson,
   renderProgress,
   renderText,
@@ -76,10 +75,11 @@ export async function runBench(options: BenchOptions): Promise<number> {
     workers.forEach((w) => w.terminate());
     await server?.stop();
   }
-  const color = Deno.stdout.isTerminal() && !Deno.env.get("NO_COLOR");
   await writeStdout(
-    options.json ? renderJson(spec, result) : renderText(spec, result, color ? ANSI : PLAIN),
+    options.json ? renderJson(spec, result) : renderText(spec, result, colorFor(Deno.stdout)),
   );
+  // Ctrl-C still prints the results so far, then exits as an interrupted command does.
+  if (interrupt.signal.aborted) return 130;
   return isClean(result) ? 0 : 1;
 }
 

@@ -5,6 +5,7 @@
  * snake_case keys carry their units. Rendering returns strings; bench.ts writes them.
  */
 
+import { type Styles, styles } from "./color.ts";
 import type { IntervalStats, LatencyBin, LatencySummary } from "./bench_stats.ts";
 import { formatBytes, formatCount, formatDuration } from "./units.ts";
 
@@ -95,27 +96,16 @@ export function formatUs(us: number): string {
   return formatDuration(us / 1000);
 }
 
-/** Styles for the text report; all identity functions when colour is off. */
-export interface Style {
-  bold(text: string): string;
-  red(text: string): string;
-  green(text: string): string;
-}
-
 /** No colour. */
-export const PLAIN: Style = { bold: (t) => t, red: (t) => t, green: (t) => t };
+export const PLAIN: Styles = styles(false);
 
 /** ANSI colour, for a terminal. */
-export const ANSI: Style = {
-  bold: (t) => `\x1b[1m${t}\x1b[22m`,
-  red: (t) => `\x1b[31m${t}\x1b[39m`,
-  green: (t) => `\x1b[32m${t}\x1b[39m`,
-};
+export const ANSI: Styles = styles(true);
 
 const BAR_WIDTH = 40;
 
 /** The final human-readable report. */
-export function renderText(spec: BenchSpec, result: BenchResult, style: Style = PLAIN): string {
+export function renderText(spec: BenchSpec, result: BenchResult, style: Styles = PLAIN): string {
   const lines: string[] = [];
   const loop = spec.mode !== "echo"
     ? spec.mode
