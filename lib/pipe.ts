@@ -111,12 +111,40 @@ export async function bridge(
   try {
     await Promise.race([downstream, upstreamFailure, activity.expired]);
     if (keepSending) await Promise.race([upstream, activity.expired]);
+    else if (!result.inputEnded) await sendWhileInputFlows(upstream, () => result.bytesSent);
     return result;
   } finally {
     finished = true;
     activity.stop();
     upstream.catch(() => {});
     downstream.catch(() => {});
+  }
+}
+
+/**
+ * How long input may stay silent after the peer's EOF before the bridge ends anyway.
+ * The peer may only have half-closed (as `serve --stdio` does when its own stdin is
+ * empty) and still be reading: ending at its EOF would cut a file upload short. An
+ * input with nothing more to say (an idle terminal, `sleep | ...`) ends it after this.
+ */
+export const PEER_EOF_GRACE_MS = 500;
+
+/**
+ * After the peer's EOF: keep sending while the input keeps delivering. Ends at input
+ * EOF, after {@linkcode PEER_EOF_GRACE_MS} without progress, or when the peer refuses
+ * more data (it really closed: not an error, it had its say).
+ */
+async function sendWhileInputFlows(upstream: Promise<void>, sent: () => number) {
+  const done = upstream.then(() => true, () => true);
+  while (true) {
+    const before = sent();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const idle = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), PEER_EOF_GRACE_MS);
+    });
+    const finished = await Promise.race([done, idle]);
+    clearTimeout(timer);
+    if (finished || sent() === before) return;
   }
 }
 

@@ -1,0 +1,43 @@
+/**
+ * Moving a file between two tcpkit processes, in both directions, when the other side's
+ * stdin is empty (as for any command started with `&` in a script): its half-close must
+ * not cut the transfer short.
+ */
+
+import { assertEquals } from "./assert.ts";
+import { LineReader, randomBytes, runCli, sha256, spawnCli } from "./helpers.ts";
+
+Deno.test("serve --stdio > out receives a whole file from connect < in", async () => {
+  const data = randomBytes(3 * 1024 * 1024 + 7);
+  const server = spawnCli(["serve", "--stdio", "127.0.0.1:0"]); // stdin: /dev/null
+  const stderr = new LineReader(server.stderr);
+  const received = new Response(server.stdout).arrayBuffer();
+  const port = (await stderr.waitFor(/listening on \S+:(\d+)/))[1];
+  const sender = await runCli(["connect", `127.0.0.1:${port}`], { stdin: data });
+  assertEquals(sender.code, 0, sender.stderr);
+  const [status, bytes] = await Promise.all([server.status, received]);
+  await stderr.done;
+  assertEquals(status.code, 0, stderr.text);
+  assertEquals(await sha256(new Uint8Array(bytes)), await sha256(data));
+});
+
+Deno.test("connect > out pulls a whole file from serve --stdio < in", async () => {
+  const data = randomBytes(3 * 1024 * 1024 + 11);
+  const server = spawnCli(["serve", "--stdio", "127.0.0.1:0"], { stdin: true });
+  const stderr = new LineReader(server.stderr);
+  const serverOut = server.stdout.cancel();
+  const port = (await stderr.waitFor(/listening on \S+:(\d+)/))[1];
+  const feeding = (async () => {
+    const writer = server.stdin.getWriter();
+    await writer.write(data);
+    await writer.close();
+  })();
+  const receiver = await runCli(["connect", `127.0.0.1:${port}`], { stdin: "" });
+  await feeding;
+  const status = await server.status;
+  await stderr.done;
+  await serverOut;
+  assertEquals(receiver.code, 0, receiver.stderr);
+  assertEquals(status.code, 0, stderr.text);
+  assertEquals(await sha256(receiver.stdout), await sha256(data));
+});
