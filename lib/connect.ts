@@ -12,6 +12,7 @@ import { describeNetError, RuntimeError } from "./errors.ts";
 import { runInteractive } from "./interactive.ts";
 import { bridge, type ByteReader, writeAll } from "./pipe.ts";
 import { checkTargets } from "./port_check.ts";
+import { StdinRingReader } from "./stdin_reader.ts";
 import { writeStderrLine } from "./stderr.ts";
 
 /** Runs `connect` with its parsed options; resolves to the exit code. */
@@ -31,13 +32,18 @@ export async function runConnect(options: ConnectOptions): Promise<number> {
       return await runInteractive(conn, options);
     }
     const input = payload === undefined
-      ? Deno.stdin
+      ? new StdinRingReader()
       : new RepeatReader(payload, options.repeat, options.intervalMs);
-    const result = await bridge(conn, input, Deno.stdout, {
-      halfClose: options.halfClose,
-      keepSending: options.keepSending,
-      idleTimeoutMs: options.idleTimeoutMs,
-    });
+    let result;
+    try {
+      result = await bridge(conn, input, Deno.stdout, {
+        halfClose: options.halfClose,
+        keepSending: options.keepSending,
+        idleTimeoutMs: options.idleTimeoutMs,
+      });
+    } finally {
+      if (input instanceof StdinRingReader) input.close();
+    }
     if (options.verbose) {
       writeStderrLine(
         `tcpkit: ${

@@ -21,6 +21,14 @@ export interface ByteReader {
   read(buffer: Uint8Array): Promise<number | null>;
 }
 
+/**
+ * A source of chunks; each returned view stays valid until the next `readChunk`
+ * call, which releases it (so a reader may reuse or share its memory).
+ */
+export interface ChunkReader {
+  readChunk(): Promise<Uint8Array | null>;
+}
+
 /** Anything that writes like `Deno.stdout` or a conn. */
 export interface ByteWriter {
   write(data: Uint8Array): Promise<number>;
@@ -58,7 +66,7 @@ export const BRIDGE_BUFFER_BYTES = 256 * 1024;
  */
 export async function bridge(
   conn: Deno.Conn,
-  input: ByteReader,
+  input: ByteReader | ChunkReader,
   output: ByteWriter,
   options: BridgeOptions = {},
 ): Promise<BridgeResult> {
@@ -70,10 +78,10 @@ export async function bridge(
   let finished = false;
 
   const upstream = (async () => {
+    const chunks = "readChunk" in input ? input : new ReadAhead(input, bufferBytes);
     await copy(
-      input,
+      chunks,
       conn,
-      bufferBytes,
       (n) => {
         result.bytesSent += n;
         activity.touch();
@@ -92,9 +100,8 @@ export async function bridge(
     }
   })();
   const downstream = copy(
-    conn,
+    new ReadAhead(conn, bufferBytes),
     output,
-    bufferBytes,
     (n) => {
       result.bytesReceived += n;
       activity.touch();
@@ -148,44 +155,62 @@ async function sendWhileInputFlows(upstream: Promise<void>, sent: () => number) 
   }
 }
 
-/**
- * Copies `from` → `to` until EOF with two buffers, so the next read overlaps the
- * current write (one chunk in flight each way bounds memory at two buffers).
- */
+/** Copies `from` → `to` until EOF, one chunk in flight (so memory stays bounded). */
 async function copy(
-  from: ByteReader,
+  from: ChunkReader,
   to: ByteWriter,
-  bufferBytes: number,
   moved: (n: number) => void,
   onReadError: (error: unknown) => unknown,
   onWriteError: (error: unknown) => unknown,
 ): Promise<void> {
-  let current = new Uint8Array(bufferBytes);
-  let spare = new Uint8Array(bufferBytes);
-  let n = await readOrThrow(from, current, onReadError);
-  while (n !== null) {
-    const chunk = n === current.length ? current : current.subarray(0, n);
-    const writing = writeAll(to, chunk).then(() => moved(chunk.length), (error) => {
+  while (true) {
+    let chunk: Uint8Array | null;
+    try {
+      chunk = await from.readChunk();
+    } catch (error) {
+      throw onReadError(error);
+    }
+    if (chunk === null) return;
+    try {
+      await writeAll(to, chunk);
+    } catch (error) {
       throw onWriteError(error);
-    });
-    // Read ahead while the write is in flight; a write failure wins over the read.
-    const reading = readOrThrow(from, spare, onReadError);
-    reading.catch(() => {});
-    await writing;
-    n = await reading;
-    [current, spare] = [spare, current];
+    }
+    moved(chunk.length);
   }
 }
 
-async function readOrThrow(
-  from: ByteReader,
-  buffer: Uint8Array,
-  onError: (error: unknown) => unknown,
-): Promise<number | null> {
-  try {
-    return await from.read(buffer);
-  } catch (error) {
-    throw onError(error);
+/**
+ * Turns a reader into chunks with two buffers: the next read runs while the caller
+ * writes the current chunk, so reading and writing overlap.
+ */
+export class ReadAhead implements ChunkReader {
+  #buffers: [Uint8Array, Uint8Array];
+  #index = 0;
+  #pending: Promise<number | null> | undefined;
+
+  constructor(private reader: ByteReader, bufferBytes: number) {
+    this.#buffers = [new Uint8Array(bufferBytes), new Uint8Array(bufferBytes)];
+  }
+
+  async readChunk(): Promise<Uint8Array | null> {
+    this.#pending ??= this.#read(this.#index);
+    const n = await this.#pending;
+    if (n === null) {
+      this.#pending = Promise.resolve(null);
+      return null;
+    }
+    const buffer = this.#buffers[this.#index];
+    this.#index ^= 1;
+    // The other buffer held the previous chunk, which this call releases.
+    this.#pending = this.#read(this.#index);
+    return n === buffer.length ? buffer : buffer.subarray(0, n);
+  }
+
+  #read(index: number): Promise<number | null> {
+    const pending = this.reader.read(this.#buffers[index]);
+    pending.catch(() => {}); // surfaced by the next readChunk
+    return pending;
   }
 }
 

@@ -9,6 +9,7 @@ import type { ServeOptions } from "./cli.ts";
 import { describeNetError, RuntimeError } from "./errors.ts";
 import { bridge } from "./pipe.ts";
 import { bindListener } from "./server.ts";
+import { StdinRingReader } from "./stdin_reader.ts";
 import { writeStderrLine } from "./stderr.ts";
 
 /** Serves one connection over stdin/stdout; resolves to the exit code. */
@@ -26,8 +27,9 @@ export async function serveStdio(options: ServeOptions): Promise<number> {
   }
   if ("setNoDelay" in conn) (conn as Deno.TcpConn).setNoDelay(true);
   if (!options.quiet) writeStderrLine(`connection from ${formatNetAddr(conn.remoteAddr)}`);
+  const stdin = new StdinRingReader();
   try {
-    const result = await bridge(conn, Deno.stdin, Deno.stdout, {
+    const result = await bridge(conn, stdin, Deno.stdout, {
       idleTimeoutMs: options.idleTimeoutMs,
     });
     if (!options.quiet) {
@@ -37,6 +39,7 @@ export async function serveStdio(options: ServeOptions): Promise<number> {
     }
     return 0;
   } finally {
+    stdin.close();
     try {
       conn.close();
     } catch {
