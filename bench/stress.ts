@@ -355,7 +355,11 @@ async function soak(): Promise<Row> {
     messages = result.messages;
   } catch { /* reported below */ }
   const warm = samples.slice(Math.floor(samples.length / 3));
-  const flat = warm.length > 0 ? (Math.max(...warm) - Math.min(...warm)) / Math.min(...warm) : 1;
+  // Flat means no upward trend: the mean RSS of the last half of the post-warm-up samples
+  // within 10% of the first half's (GC makes a sawtooth; a leak makes a slope).
+  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
+  const half = Math.floor(warm.length / 2);
+  const flat = warm.length >= 2 ? mean(warm.slice(half)) / mean(warm.slice(0, half)) - 1 : 1;
   // RSS needs tens of seconds to plateau, so flatness is enforced by the full run only.
   const ok = status.code === 0 && mismatches === 0 && errors === 0 && fdAfter <= fdBefore &&
     (SHORT || flat <= 0.10);
@@ -364,7 +368,9 @@ async function soak(): Promise<Row> {
     load: `${conns} conns, ${seconds}s, 1 KiB`,
     result: `${messages} msgs, ${mismatches} mismatches, ${errors} errors; RSS after warm-up ` +
       `${Math.min(...warm).toFixed(0)}–${Math.max(...warm).toFixed(0)} MiB ` +
-      `(${(flat * 100).toFixed(1)}%${SHORT ? ", enforced in the full run" : ""}); ` +
+      `(trend ${flat >= 0 ? "+" : ""}${(flat * 100).toFixed(1)}%${
+        SHORT ? ", enforced in the full run" : ""
+      }); ` +
       `fds ${fdBefore} → ${fdAfter}`,
     lost: ok ? "nothing" : "FAILED",
     ok,
