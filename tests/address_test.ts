@@ -50,7 +50,9 @@ Deno.test("parseAddress rejects malformed input naming the fault", () => {
     ["a:b", "invalid port"],
     ["80-90", "invalid port"],
   ];
-  for (const [text, fault] of table) assertThrows(() => parseAddress(text), RangeError, fault, text);
+  for (const [text, fault] of table) {
+    assertThrows(() => parseAddress(text), RangeError, fault, text);
+  }
 });
 
 Deno.test("parseAddressRange expands port ranges", () => {
