@@ -1,0 +1,90 @@
+/** Pure parts of `connect`: terminal escaping, the --wait backoff, result lines. */
+
+import { assertEquals } from "./assert.ts";
+import { escapeForTerminal, TerminalEscaper } from "../lib/terminal_escape.ts";
+import { backoffDelayMs } from "../lib/backoff.ts";
+import { renderCheckLine } from "../lib/connect_report.ts";
+import { RepeatReader } from "../lib/connect.ts";
+
+const bytes = (...values: number[]) => new Uint8Array(values);
+const text = (s: string) => new TextEncoder().encode(s);
+
+Deno.test("escapeForTerminal shows control bytes and bad UTF-8 as escapes", () => {
+  const cases: [Uint8Array, string][] = [
+    [text("hello\n"), "hello\n"],
+    [text("a\tb"), "a\tb"],
+    [text("+OK\r\n"), "+OK\n"],
+    [text("a\rb"), "a\\rb"],
+    [text("\x1b[31mred\x1b[0m"), "\\e[31mred\\e[0m"],
+    [bytes(0, 7, 8, 0x7f), "\\0\\a\\b\\x7f"],
+    [bytes(0x01, 0x1f), "\\x01\\x1f"],
+    [text("héllo €"), "héllo €"],
+    [bytes(0xff, 0xfe), "\\xff\\xfe"],
+    [bytes(0xc3), "\\xc3"], // truncated sequence at the end
+    [bytes(0xc3, 0x41), "\\xc3A"],
+    [bytes(0xc2, 0x9b), "\\u{9b}"], // C1 CSI
+    [text("a\u202eb"), "a\\u{202e}b"], // bidi override
+    [text("\r"), "\\r"],
+    [new Uint8Array(0), ""],
+  ];
+  for (const [input, expected] of cases) {
+    assertEquals(escapeForTerminal(input), expected, JSON.stringify(Array.from(input)));
+  }
+});
+
+Deno.test("TerminalEscaper joins UTF-8 and CRLF split across chunks", () => {
+  const euro = text("€"); // 3 bytes
+  const cases: [Uint8Array[], string][] = [
+    [[euro.subarray(0, 1), euro.subarray(1)], "€"],
+    [[euro.subarray(0, 2), euro.subarray(2)], "€"],
+    [[text("x\r"), text("\ny")], "x\ny"],
+    [[text("x\r"), text("y")], "x\\ry"],
+    [[euro.subarray(0, 2), text("A")], "\\xe2\\x82A"],
+  ];
+  for (const [chunks, expected] of cases) {
+    const escaper = new TerminalEscaper();
+    const out = chunks.map((c) => escaper.push(c)).join("") + escaper.flush();
+    assertEquals(out, expected);
+  }
+});
+
+Deno.test("backoffDelayMs doubles to a cap and never passes the deadline", () => {
+  const cases: [number, number, number][] = [
+    // attempt, remainingMs, expected
+    [1, 10_000, 50],
+    [2, 10_000, 100],
+    [3, 10_000, 200],
+    [5, 10_000, 800],
+    [6, 10_000, 1000],
+    [40, 10_000, 1000],
+    [6, 300, 300],
+    [1, 0, 0],
+    [1, -5, 0],
+  ];
+  for (const [attempt, remaining, expected] of cases) {
+    assertEquals(backoffDelayMs(attempt, remaining), expected, `attempt ${attempt}`);
+  }
+  assertEquals(backoffDelayMs(3, 10_000, { initialMs: 10, factor: 3, maxMs: 50 }), 50);
+});
+
+Deno.test("renderCheckLine prints address, open|closed, then the reason", () => {
+  assertEquals(renderCheckLine({ address: "127.0.0.1:80", open: true }), "127.0.0.1:80 open");
+  assertEquals(
+    renderCheckLine({ address: "[::1]:81", open: false, reason: "connection refused" }),
+    "[::1]:81 closed (connection refused)",
+  );
+  assertEquals(renderCheckLine({ address: "unix:/x", open: false }), "unix:/x closed");
+});
+
+Deno.test("RepeatReader yields the payload N times, then EOF", async () => {
+  const cases: [string, number, number][] = [["ab\n", 3, 4], ["", 2, 4], ["hello", 1, 2]];
+  for (const [payload, times, bufferBytes] of cases) {
+    const reader = new RepeatReader(text(payload), times, 0);
+    const buffer = new Uint8Array(bufferBytes);
+    let out = "";
+    for (let n = await reader.read(buffer); n !== null; n = await reader.read(buffer)) {
+      out += new TextDecoder().decode(buffer.subarray(0, n));
+    }
+    assertEquals(out, payload.repeat(times));
+  }
+});
