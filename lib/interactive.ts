@@ -9,7 +9,7 @@
 import type { ConnectOptions } from "./cli.ts";
 import { describeNetError, RuntimeError } from "./errors.ts";
 import { ActivityWatch, type ByteReader, type ByteWriter, writeAll } from "./pipe.ts";
-import { escapeForTerminal, TerminalEscaper } from "./terminal_escape.ts";
+import { escapeOneLine, TerminalEscaper } from "./terminal_escape.ts";
 
 /** The terminal side of a session; defaults to the process's stdin/stdout/stderr. */
 export interface InteractiveIo {
@@ -95,7 +95,7 @@ export async function runInteractive(
           throw new RuntimeError(`cannot send: ${describeNetError(error)}`);
         }
         if (options.verbose) {
-          io.messages(`tcpkit: sent ${bytes.length} bytes: "${escapeForTerminal(bytes)}"\n`);
+          io.messages(`tcpkit: sent ${bytes.length} bytes: "${escapeOneLine(bytes)}"\n`);
         }
         showPrompt();
       }

@@ -21,6 +21,15 @@ const NAMED: Record<number, string> = {
 /** Escapes one chunk of bytes; keeps a split UTF-8 sequence or CR for the next chunk. */
 export class TerminalEscaper {
   #pending: number[] = [];
+  #whitespace: boolean;
+
+  /**
+   * @param options.visibleWhitespace show `\n`, `\r` and `\t` as escapes too (for
+   * quoting bytes on one line). @default false
+   */
+  constructor(options: { visibleWhitespace?: boolean } = {}) {
+    this.#whitespace = options.visibleWhitespace ?? false;
+  }
 
   /** Returns the printable form of everything complete so far. */
   push(bytes: Uint8Array): string {
@@ -30,6 +39,11 @@ export class TerminalEscaper {
     let i = 0;
     while (i < all.length) {
       const b = all[i];
+      if (this.#whitespace && (b === 0x0a || b === 0x0d || b === 0x09)) {
+        out += b === 0x0a ? "\\n" : b === 0x0d ? "\\r" : "\\t";
+        i++;
+        continue;
+      }
       if (b === 0x0d) {
         if (i + 1 === all.length) {
           this.#pending = [b]; // a CRLF may be split across chunks
@@ -89,6 +103,12 @@ export class TerminalEscaper {
 /** Escapes a complete byte string in one go. */
 export function escapeForTerminal(bytes: Uint8Array): string {
   const escaper = new TerminalEscaper();
+  return escaper.push(bytes) + escaper.flush();
+}
+
+/** Escapes bytes for display on one line, newlines and tabs included: `hello\r\n`. */
+export function escapeOneLine(bytes: Uint8Array): string {
+  const escaper = new TerminalEscaper({ visibleWhitespace: true });
   return escaper.push(bytes) + escaper.flush();
 }
 

@@ -1,7 +1,7 @@
 /** Pure parts of `connect`: terminal escaping, the --wait backoff, result lines. */
 
 import { assertEquals } from "./assert.ts";
-import { escapeForTerminal, TerminalEscaper } from "../lib/terminal_escape.ts";
+import { escapeForTerminal, escapeOneLine, TerminalEscaper } from "../lib/terminal_escape.ts";
 import { backoffDelayMs } from "../lib/backoff.ts";
 import { renderCheckLine } from "../lib/connect_report.ts";
 import { RepeatReader } from "../lib/connect.ts";
@@ -30,6 +30,11 @@ Deno.test("escapeForTerminal shows control bytes and bad UTF-8 as escapes", () =
   for (const [input, expected] of cases) {
     assertEquals(escapeForTerminal(input), expected, JSON.stringify(Array.from(input)));
   }
+});
+
+Deno.test("escapeOneLine also shows newlines, CRs and tabs", () => {
+  assertEquals(escapeOneLine(text("PING\r\n")), "PING\\r\\n");
+  assertEquals(escapeOneLine(text("a\tb\n\x1b")), "a\\tb\\n\\e");
 });
 
 Deno.test("TerminalEscaper joins UTF-8 and CRLF split across chunks", () => {
