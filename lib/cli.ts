@@ -253,14 +253,14 @@ export const COMMANDS: readonly CommandSpec[] = [
       {
         name: "keep-sending",
         kind: "boolean",
-        help: "When the peer stops sending, keep sending stdin instead of exiting",
+        help: "When the peer half-closes first, send all of stdin before exiting",
       },
       {
         name: "send",
         kind: "string",
         metavar: "TEXT",
         multiple: true,
-        help: "Send TEXT (repeatable), half-close, print the reply, exit",
+        help: "Send TEXT plus a newline (one line each), half-close, print the reply, exit",
       },
       {
         name: "send-file",
@@ -275,7 +275,7 @@ export const COMMANDS: readonly CommandSpec[] = [
         default: "1",
         min: 1,
         max: 1_000_000_000,
-        help: "With --send/--send-file: send N times, printing each reply",
+        help: "With --send/--send-file: send N times on one connection, printing replies",
       },
       {
         name: "interval",
@@ -289,7 +289,8 @@ export const COMMANDS: readonly CommandSpec[] = [
         name: "check",
         short: "z",
         kind: "boolean",
-        help: "Only check that the port accepts: exit 0 if open, 1 if not",
+        help:
+          "Only check that ports accept: exit 0 if all open, 1 if not; several: 'ADDRESS open|closed' lines",
       },
       {
         name: "wait",
@@ -317,12 +318,17 @@ export const COMMANDS: readonly CommandSpec[] = [
         max: DAY_MS,
         help: "Exit 1 when no data moves either way for this long (default: never)",
       },
-      { name: "crlf", short: "C", kind: "boolean", help: "Send CRLF line endings" },
+      {
+        name: "crlf",
+        short: "C",
+        kind: "boolean",
+        help: "End --send and interactive lines with CRLF instead of LF",
+      },
       {
         name: "verbose",
         short: "v",
         kind: "boolean",
-        help: "Report connection and bytes on stderr",
+        help: "Report the connection and the bytes sent and received on stderr",
       },
     ],
     examples: [
