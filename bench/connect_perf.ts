@@ -1,0 +1,134 @@
+/**
+ * `deno task perf:connect`: pipe throughput of `tcpkit connect` against `nc -N`
+ * (Debian netcat-openbsd) in the same run, both sending the same 1 GiB of random bytes
+ * into the reference C discard server on 127.0.0.1; then a 1 GiB round trip through
+ * `tcpkit connect` and `tcpkit serve` (echo), checked with sha256. Loopback only.
+ *
+ * Env: PERF_BYTES (default 1 GiB), ROUNDS (default 3, alternating nc and tcpkit).
+ */
+
+import { cliCommand, startServe } from "../tests/helpers.ts";
+
+const BYTES = Number(Deno.env.get("PERF_BYTES") ?? 1024 ** 3);
+const ROUNDS = Number(Deno.env.get("ROUNDS") ?? 3);
+const toolsDir = Deno.env.get("TOOLS_DIR") ??
+  new URL("../../shared/tools/", import.meta.url).pathname;
+
+async function sh(script: string): Promise<string> {
+  const out = await new Deno.Command("sh", { args: ["-c", script], stderr: "inherit" }).output();
+  if (!out.success) throw new Error(`failed: ${script}`);
+  return new TextDecoder().decode(out.stdout).trim();
+}
+
+function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = listener.addr.port;
+  listener.close();
+  return port;
+}
+
+async function waitForPort(port: number) {
+  for (let i = 0; i < 100; i++) {
+    try {
+      (await Deno.connect({ hostname: "127.0.0.1", port })).close();
+      return;
+    } catch {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  throw new Error(`nothing listening on ${port}`);
+}
+
+async function machine(): Promise<string> {
+  const cpu = (await Deno.readTextFile("/proc/cpuinfo")).match(/model name\s*:\s*(.*)/)?.[1];
+  const nproc = await sh("nproc");
+  return `nproc ${nproc}, ${cpu ?? "unknown CPU"}, deno ${Deno.version.deno}, ${Deno.build.os}`;
+}
+
+async function writeRandomFile(path: string, bytes: number) {
+  const file = await Deno.open(path, { write: true, create: true, truncate: true });
+  const chunk = new Uint8Array(1024 * 1024);
+  try {
+    for (let written = 0; written < bytes; written += chunk.length) {
+      for (let o = 0; o < chunk.length; o += 65536) {
+        crypto.getRandomValues(chunk.subarray(o, o + 65536));
+      }
+      const part = chunk.subarray(0, Math.min(chunk.length, bytes - written));
+      for (let o = 0; o < part.length;) o += await file.write(part.subarray(o));
+    }
+  } finally {
+    file.close();
+  }
+}
+
+/** Runs a shell pipeline and returns its wall time in seconds. */
+async function timed(script: string): Promise<number> {
+  const start = performance.now();
+  await sh(script);
+  return (performance.now() - start) / 1000;
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const mibPerS = (seconds: number) => BYTES / 1024 ** 2 / seconds;
+
+const ref = await sh(`${toolsDir}build.sh`);
+const { command: deno, args: cliArgs } = cliCommand();
+const tcpkit = [deno, ...cliArgs].join(" ");
+const dir = await Deno.makeTempDir({ prefix: "tcpkit-perf-" });
+const data = `${dir}/random.bin`;
+const discardPort = freePort();
+const discard = new Deno.Command(`${ref}/echo_server`, {
+  args: [String(discardPort), "discard"],
+  stdout: "null",
+  stderr: "inherit",
+}).spawn();
+try {
+  console.log(`machine: ${await machine()}`);
+  console.log(`data: ${BYTES} random bytes in ${data}`);
+  await writeRandomFile(data, BYTES);
+  await waitForPort(discardPort);
+  const ncCmd = `cat ${data} | nc -N 127.0.0.1 ${discardPort}`;
+  const tcpkitCmd = `cat ${data} | ${tcpkit} connect 127.0.0.1:${discardPort}`;
+  console.log(`nc:     ${ncCmd}`);
+  console.log(`tcpkit: ${tcpkitCmd}`);
+  const nc: number[] = [];
+  const ours: number[] = [];
+  await timed(`cat ${data} > /dev/null`); // page cache warm for both
+  for (let round = 1; round <= ROUNDS; round++) {
+    nc.push(await timed(ncCmd));
+    ours.push(await timed(tcpkitCmd));
+    console.log(
+      `round ${round}: nc ${nc.at(-1)!.toFixed(2)}s (${mibPerS(nc.at(-1)!).toFixed(0)} MiB/s), ` +
+        `tcpkit ${ours.at(-1)!.toFixed(2)}s (${mibPerS(ours.at(-1)!).toFixed(0)} MiB/s)`,
+    );
+  }
+  const ratio = mibPerS(median(ours)) / mibPerS(median(nc));
+  console.log(
+    `median: nc ${mibPerS(median(nc)).toFixed(0)} MiB/s, tcpkit ${
+      mibPerS(median(ours)).toFixed(0)
+    } MiB/s, ratio tcpkit/nc ${ratio.toFixed(2)} (target >= 0.90: ${
+      ratio >= 0.9 ? "met" : "NOT met"
+    })`,
+  );
+
+  const echo = await startServe(["127.0.0.1:0", "--quiet"]);
+  try {
+    const roundTrip = `cat ${data} | ${tcpkit} connect ${echo.address} | sha256sum`;
+    console.log(`round trip: ${roundTrip}`);
+    const start = performance.now();
+    const [got, want] = await Promise.all([sh(roundTrip), sh(`sha256sum < ${data}`)]);
+    const seconds = (performance.now() - start) / 1000;
+    const same = got.split(" ")[0] === want.split(" ")[0];
+    console.log(
+      `round trip via tcpkit serve: ${seconds.toFixed(2)}s, sha256 ${got.split(" ")[0]} ` +
+        (same ? "identical" : `DIFFERS from ${want.split(" ")[0]}`),
+    );
+    if (!same) Deno.exitCode = 1;
+  } finally {
+    await echo.stop();
+  }
+} finally {
+  discard.kill("SIGTERM");
+  await discard.status;
+  await Deno.remove(dir, { recursive: true });
+}
