@@ -14,10 +14,13 @@ const ROUNDS = Number(Deno.env.get("ROUNDS") ?? 3);
 const toolsDir = Deno.env.get("TOOLS_DIR") ??
   new URL("../../shared/tools/", import.meta.url).pathname;
 
-async function sh(script: string): Promise<string> {
-  const out = await new Deno.Command("sh", { args: ["-c", script], stderr: "inherit" }).output();
-  if (!out.success) throw new Error(`failed: ${script}`);
-  return new TextDecoder().decode(out.stdout).trim();
+async function sh(script: string, stderr: "inherit" | "piped" = "inherit") {
+  const out = await new Deno.Command("sh", { args: ["-c", script], stderr }).output();
+  const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes).trim();
+  if (!out.success) {
+    throw new Error(`failed: ${script}\n${stderr === "piped" ? text(out.stderr) : ""}`);
+  }
+  return stderr === "piped" ? text(out.stderr) : text(out.stdout);
 }
 
 function freePort(): number {
@@ -61,11 +64,19 @@ async function writeRandomFile(path: string, bytes: number) {
   }
 }
 
-/** Runs a shell pipeline and returns its wall time in seconds. */
-async function timed(script: string): Promise<number> {
+/**
+ * Runs a shell pipeline and returns its wall time in seconds. For tcpkit (run with
+ * --verbose) it also checks from its summary line that every byte was sent.
+ */
+async function timed(script: string, checkSent = false): Promise<number> {
   const start = performance.now();
-  await sh(script);
-  return (performance.now() - start) / 1000;
+  const stderr = await sh(script, checkSent ? "piped" : "inherit");
+  const seconds = (performance.now() - start) / 1000;
+  if (checkSent) {
+    const sent = Number(/sent (\d+) bytes/.exec(stderr)?.[1]);
+    if (sent !== BYTES) throw new Error(`tcpkit sent ${sent} of ${BYTES} bytes:\n${stderr}`);
+  }
+  return seconds;
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -88,7 +99,7 @@ try {
   await writeRandomFile(data, BYTES);
   await waitForPort(discardPort);
   const ncCmd = `cat ${data} | nc -N 127.0.0.1 ${discardPort}`;
-  const tcpkitCmd = `cat ${data} | ${tcpkit} connect 127.0.0.1:${discardPort}`;
+  const tcpkitCmd = `cat ${data} | ${tcpkit} connect --verbose 127.0.0.1:${discardPort}`;
   console.log(`nc:     ${ncCmd}`);
   console.log(`tcpkit: ${tcpkitCmd}`);
   const nc: number[] = [];
@@ -96,7 +107,7 @@ try {
   await timed(`cat ${data} > /dev/null`); // page cache warm for both
   for (let round = 1; round <= ROUNDS; round++) {
     nc.push(await timed(ncCmd));
-    ours.push(await timed(tcpkitCmd));
+    ours.push(await timed(tcpkitCmd, true));
     console.log(
       `round ${round}: nc ${nc.at(-1)!.toFixed(2)}s (${mibPerS(nc.at(-1)!).toFixed(0)} MiB/s), ` +
         `tcpkit ${ours.at(-1)!.toFixed(2)}s (${mibPerS(ours.at(-1)!).toFixed(0)} MiB/s)`,
