@@ -7,6 +7,7 @@ import { assert, assertEquals, assertMatch } from "./assert.ts";
 import { LineReader, randomBytes, runCli, sha256, spawnCli, startServe } from "./helpers.ts";
 import {
   closedPort,
+  FULL_BACKLOG_PEER,
   oneShotPeer,
   outputLeavingStdinOpen,
   pythonPeer,
@@ -279,6 +280,23 @@ Deno.test("errors: one stderr line and exit 1 (refused, unknown host, reset, idl
     1,
     'tcpkit: cannot read "/no/such/file": not found\n',
   ]);
+});
+
+Deno.test("--timeout: a connect that gets no answer fails with exit 1", async () => {
+  const peer = await pythonPeer(FULL_BACKLOG_PEER);
+  try {
+    const address = `127.0.0.1:${peer.port}`;
+    const result = await runCli(["connect", "--timeout", "300ms", address], { stdin: "x" });
+    assertEquals([result.code, result.stderr], [
+      1,
+      `tcpkit: cannot connect to "${address}": timed out\n`,
+    ]);
+    const check = await runCli(["connect", "-z", "-w", "200ms", "--wait", "600ms", address]);
+    assertEquals(check.code, 1);
+    assertMatch(check.stderr, /after waiting 600ms \(last error: timed out\)\n$/);
+  } finally {
+    await peer.close();
+  }
 });
 
 Deno.test("usage errors exit 2", async () => {

@@ -134,3 +134,21 @@ export async function outputLeavingStdinOpen(child: Deno.ChildProcess) {
     stderr: new TextDecoder().decode(output.stderr),
   };
 }
+
+/** A python listener whose accept queue is full, so new connects time out (no SYN-ACK). */
+export const FULL_BACKLOG_PEER = `
+import socket, time
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(0)
+port = s.getsockname()[1]
+held = []
+for _ in range(4):
+    c = socket.socket(); c.setblocking(False)
+    try:
+        c.connect(("127.0.0.1", port))
+    except BlockingIOError:
+        pass
+    held.append(c)
+time.sleep(0.2)
+print(port, flush=True)
+time.sleep(30)
+`;
