@@ -237,7 +237,7 @@ Deno.test("IPv6 loopback round trip", async () => {
   }
 });
 
-Deno.test("errors: one stderr line and exit 1 (refused, unknown host, reset, idle, file)", async () => {
+Deno.test("errors: one stderr line and exit 1 (refused, reset, idle, file)", async () => {
   const port = closedPort();
   const refused = await runCli(["connect", `127.0.0.1:${port}`], { stdin: "x" });
   assertEquals([refused.code, refused.stderr], [
@@ -245,11 +245,7 @@ Deno.test("errors: one stderr line and exit 1 (refused, unknown host, reset, idl
     `tcpkit: cannot connect to "127.0.0.1:${port}": connection refused\n`,
   ]);
 
-  const unknown = await runCli(["connect", "--timeout", "5s", "no-such-host.invalid:80"], {
-    stdin: "x",
-  });
-  assertEquals(unknown.code, 1);
-  assertMatch(unknown.stderr, /^tcpkit: cannot connect to "no-such-host\.invalid:80": .+\n$/);
+  // Unknown host names are not tested: resolving one queries a non-loopback DNS server.
 
   const peer = await pythonPeer(RESET_PEER);
   try {
