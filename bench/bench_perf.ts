@@ -11,6 +11,8 @@
  * reported. Bounded: about ROUNDS x 6 x SECONDS seconds.
  */
 
+import { freePort, waitForPort } from "./perf_net.ts";
+
 const SECONDS = Number(Deno.env.get("PERF_SECONDS") ?? 3);
 const ROUNDS = Number(Deno.env.get("PERF_ROUNDS") ?? 3);
 const ROOT = new URL("..", import.meta.url).pathname;
@@ -21,25 +23,6 @@ async function run(cmd: string, args: string[], stderr: "inherit" | "null" = "in
   const text = decoder.decode(out.stdout);
   if (!out.success) throw new Error(`${cmd} ${args.join(" ")} failed (${out.code}): ${text}`);
   return text;
-}
-
-function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
-}
-
-async function waitListening(port: number) {
-  for (let i = 0; i < 100; i++) {
-    try {
-      (await Deno.connect({ hostname: "127.0.0.1", port })).close();
-      return;
-    } catch {
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-  throw new Error(`nothing listening on ${port}`);
 }
 
 /** Runs `fn` against a fresh reference server (echo or discard) on a free port. */
@@ -55,7 +38,7 @@ async function withServer<T>(
     stderr: "null",
   }).spawn();
   try {
-    await waitListening(port);
+    await waitForPort(port);
     return await fn(port);
   } finally {
     child.kill("SIGKILL");

@@ -8,6 +8,7 @@
  */
 
 import { cliCommand, startServe } from "../tests/helpers.ts";
+import { freePort, waitForPort } from "./perf_net.ts";
 
 const BYTES = Number(Deno.env.get("PERF_BYTES") ?? 1024 ** 3);
 const ROUNDS = Number(Deno.env.get("ROUNDS") ?? 3);
@@ -21,25 +22,6 @@ async function sh(script: string, stderr: "inherit" | "piped" = "inherit") {
     throw new Error(`failed: ${script}\n${stderr === "piped" ? text(out.stderr) : ""}`);
   }
   return stderr === "piped" ? text(out.stderr) : text(out.stdout);
-}
-
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = listener.addr.port;
-  listener.close();
-  return port;
-}
-
-async function waitForPort(port: number) {
-  for (let i = 0; i < 100; i++) {
-    try {
-      (await Deno.connect({ hostname: "127.0.0.1", port })).close();
-      return;
-    } catch {
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-  throw new Error(`nothing listening on ${port}`);
 }
 
 async function machine(): Promise<string> {

@@ -7,6 +7,7 @@
  */
 
 import { LineReader, spawnCli, startServe } from "../tests/helpers.ts";
+import { freePort, waitForPort } from "./perf_net.ts";
 
 const SECONDS = Number(Deno.env.get("SECONDS_PER_RUN") ?? 3);
 const ROUNDS = Number(Deno.env.get("ROUNDS") ?? 3);
@@ -21,25 +22,6 @@ async function sh(cmd: string, args: string[]): Promise<string> {
   const out = await new Deno.Command(cmd, { args, stderr: "inherit" }).output();
   if (!out.success) throw new Error(`${cmd} ${args.join(" ")} failed`);
   return new TextDecoder().decode(out.stdout).trim();
-}
-
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
-  return port;
-}
-
-async function waitForPort(port: number) {
-  for (let i = 0; i < 100; i++) {
-    try {
-      (await Deno.connect({ hostname: "127.0.0.1", port })).close();
-      return;
-    } catch {
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-  throw new Error(`nothing listening on ${port}`);
 }
 
 async function machine(): Promise<string> {
