@@ -17,6 +17,7 @@ import type { Address } from "./address.ts";
 import { LatencyHistogram } from "./bench_stats.ts";
 import type { ErrorKind } from "./bench_report.ts";
 import { describeNetError } from "./errors.ts";
+import { closeQuietly } from "./io.ts";
 
 /** Run phases, stored in the shared phase cell. */
 export const WARMUP = 0;
@@ -573,11 +574,7 @@ class EchoConnection implements Connection {
   #close() {
     if (this.#done) return;
     this.#done = true;
-    try {
-      this.#conn.close();
-    } catch {
-      // already closed
-    }
+    closeQuietly(this.#conn);
     this.#finish();
   }
 }
@@ -653,7 +650,7 @@ class StreamConnection implements Connection {
 
   checkStall(now: number, limitMs: number) {
     if (!this.#done && this.#writeStart > 0 && now - this.#writeStart > limitMs) {
-      this.fail("stall", `connection ${this.#id}: a write took longer than ${limitMs}ms`);
+      this.fail("stall", `a write took longer than ${limitMs}ms`);
     }
   }
 
@@ -666,11 +663,7 @@ class StreamConnection implements Connection {
   #close() {
     if (this.#done) return;
     this.#done = true;
-    try {
-      this.#conn.close();
-    } catch {
-      // already closed
-    }
+    closeQuietly(this.#conn);
   }
 }
 
@@ -788,11 +781,7 @@ class ConnectSlot implements Connection {
     this.#done = true;
     if (kind === "stall") this.#stalled = true;
     this.#client.stats.error(kind, `connection ${this.#id}: ${text}`);
-    try {
-      this.#conn?.close();
-    } catch {
-      // already closed
-    }
+    closeQuietly(this.#conn);
     this.#conn = undefined;
   }
 }

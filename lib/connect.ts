@@ -10,7 +10,8 @@ import { renderCheckLine, renderTransferSummary } from "./connect_report.ts";
 import { dialWithWait } from "./dial.ts";
 import { describeNetError, RuntimeError } from "./errors.ts";
 import { runInteractive } from "./interactive.ts";
-import { bridge, type ByteReader, writeAll } from "./pipe.ts";
+import { closeQuietly, writeAll } from "./io.ts";
+import { bridge, type ByteReader } from "./pipe.ts";
 import { checkTargets } from "./port_check.ts";
 import { StdinRingReader } from "./stdin_reader.ts";
 import { writeStderrLine } from "./stderr.ts";
@@ -113,13 +114,5 @@ export class RepeatReader implements ByteReader {
     buffer.set(this.payload.subarray(this.#offset, this.#offset + n));
     this.#offset += n;
     return n;
-  }
-}
-
-function closeQuietly(conn: Deno.Conn) {
-  try {
-    conn.close();
-  } catch {
-    // already closed
   }
 }

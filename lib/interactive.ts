@@ -8,7 +8,8 @@
 
 import type { ConnectOptions } from "./cli.ts";
 import { describeNetError, RuntimeError } from "./errors.ts";
-import { ActivityWatch, type ByteReader, type ByteWriter, writeAll } from "./pipe.ts";
+import { type ByteWriter, writeAll } from "./io.ts";
+import { ActivityWatch, type ByteReader } from "./pipe.ts";
 import { escapeOneLine, TerminalEscaper } from "./terminal_escape.ts";
 
 /** The terminal side of a session; defaults to the process's stdin/stdout/stderr. */

@@ -14,6 +14,7 @@
  */
 
 import { describeNetError, RuntimeError } from "./errors.ts";
+import { type ByteWriter, writeAll } from "./io.ts";
 import { formatDuration } from "./units.ts";
 
 /** Anything that reads like `Deno.stdin` or a conn. */
@@ -27,11 +28,6 @@ export interface ByteReader {
  */
 export interface ChunkReader {
   readChunk(): Promise<Uint8Array | null>;
-}
-
-/** Anything that writes like `Deno.stdout` or a conn. */
-export interface ByteWriter {
-  write(data: Uint8Array): Promise<number>;
 }
 
 /** Options for {@linkcode bridge}. */
@@ -211,14 +207,6 @@ export class ReadAhead implements ChunkReader {
     const pending = this.reader.read(this.#buffers[index]);
     pending.catch(() => {}); // surfaced by the next readChunk
     return pending;
-  }
-}
-
-/** Writes all of `data`; a write may take only part of it. */
-export async function writeAll(to: ByteWriter, data: Uint8Array): Promise<void> {
-  let offset = 0;
-  while (offset < data.length) {
-    offset += await to.write(offset === 0 ? data : data.subarray(offset));
   }
 }
 

@@ -4,6 +4,8 @@
  * slower and break half-close) and reports the bytes it moved.
  */
 
+import { writeAll } from "./io.ts";
+
 /** Per-connection state shared with the server's idle sweeper. */
 export interface ConnState {
   bytesIn: number;
@@ -31,14 +33,6 @@ export function nextBufferSize(size: number, n: number): number {
   if (n === size && size < MAX_BUFFER) return Math.min(size * 4, MAX_BUFFER);
   if (n < size / 16 && size > MIN_BUFFER) return Math.max(size / 4, MIN_BUFFER);
   return size;
-}
-
-/** Writes all of `data`; `conn.write` may write only part of it. */
-export async function writeAll(conn: Deno.Conn, data: Uint8Array): Promise<void> {
-  let offset = 0;
-  while (offset < data.length) {
-    offset += await conn.write(offset === 0 ? data : data.subarray(offset));
-  }
 }
 
 /** Writes back every byte read. On the client's EOF, everything read has been written. */

@@ -7,6 +7,7 @@
 import { formatNetAddr } from "./address.ts";
 import type { ServeOptions } from "./cli.ts";
 import { describeNetError, RuntimeError } from "./errors.ts";
+import { closeQuietly } from "./io.ts";
 import { bridge } from "./pipe.ts";
 import { bindListener } from "./server.ts";
 import { StdinRingReader } from "./stdin_reader.ts";
@@ -40,10 +41,6 @@ export async function serveStdio(options: ServeOptions): Promise<number> {
     return 0;
   } finally {
     stdin.close();
-    try {
-      conn.close();
-    } catch {
-      // already closed
-    }
+    closeQuietly(conn);
   }
 }
