@@ -31,6 +31,13 @@ async function machine(): Promise<string> {
     `${Math.round(Number(mem) / 1024 / 1024)} GiB, deno ${Deno.version.deno}, ${Deno.build.os}`;
 }
 
+/** A process's CPU time so far, in seconds of user and kernel time (/proc, 100 Hz ticks). */
+function cpuSeconds(pid: number): { user: number; kernel: number } {
+  const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return { user: Number(fields[11]) / 100, kernel: Number(fields[12]) / 100 };
+}
+
 function rssMiB(pid: number): number {
   const status = Deno.readTextFileSync(`/proc/${pid}/status`);
   return Number(status.match(/VmRSS:\s*(\d+)/)![1]) / 1024;
@@ -48,6 +55,11 @@ async function throughput(refDir: string) {
   const node = new Deno.Command("node", { args: ["-e", NODE_ECHO, String(nodePort)] }).spawn();
   const tcpkit = await startServe(["127.0.0.1:0", "--quiet"]);
   const rows: string[] = [];
+  const cpuRows: string[] = [];
+  const servers = [
+    { name: "C epoll", pid: ref.pid, port: refPort },
+    { name: "tcpkit", pid: tcpkit.child.pid, port: tcpkit.port },
+  ];
   try {
     await waitForPort(refPort);
     await waitForPort(nodePort);
@@ -78,6 +90,20 @@ async function throughput(refDir: string) {
         `| ${size} B | ${CONNS} | ${last.ref} | ${last.tcpkit} | ${last.node} | ` +
           `**${median(ratios).toFixed(2)}×** | ${median(nodeRatios).toFixed(2)}× |`,
       );
+      // Where each server's time goes: one more run each, reading its CPU clock around it.
+      for (const server of servers) {
+        const before = cpuSeconds(server.pid);
+        const msgs = await bench(server.port, size) * SECONDS;
+        const after = cpuSeconds(server.pid);
+        const perMsg = (seconds: number) => (seconds * 1e6 / msgs).toFixed(2);
+        const user = after.user - before.user;
+        const kernel = after.kernel - before.kernel;
+        cpuRows.push(
+          `| ${size} B | ${server.name} | ${Math.round(msgs / SECONDS)} | ` +
+            `${((user + kernel) * 100 / SECONDS).toFixed(0)}% | ${perMsg(user)} µs | ` +
+            `${perMsg(kernel)} µs |`,
+        );
+      }
     }
   } finally {
     ref.kill("SIGTERM");
@@ -90,6 +116,10 @@ async function throughput(refDir: string) {
     `| message | conns | C epoll msgs/s | tcpkit msgs/s | node msgs/s | tcpkit/C (median of ${ROUNDS}) | node/C |`,
     "| --- | --- | --- | --- | --- | --- | --- |",
     ...rows,
+    "",
+    "| message | server | msgs/s | server CPU | user CPU per msg | kernel CPU per msg |",
+    "| --- | --- | --- | --- | --- | --- |",
+    ...cpuRows,
   ];
 }
 
