@@ -322,7 +322,7 @@ export const COMMANDS: readonly CommandSpec[] = [
         name: "crlf",
         short: "C",
         kind: "boolean",
-        help: "End --send and interactive lines with CRLF instead of LF",
+        help: "Send each LF as CRLF (stdin, --send, --send-file, interactive lines), like nc -C",
       },
       {
         name: "verbose",

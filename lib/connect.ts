@@ -10,8 +10,9 @@ import { renderCheckLine, renderTransferSummary } from "./connect_report.ts";
 import { dialWithWait } from "./dial.ts";
 import { describeNetError, RuntimeError } from "./errors.ts";
 import { runInteractive } from "./interactive.ts";
+import { CrlfReader } from "./crlf.ts";
 import { closeQuietly, writeAll } from "./io.ts";
-import { bridge, type ByteReader } from "./pipe.ts";
+import { bridge, BRIDGE_BUFFER_BYTES, type ByteReader, chunksOf } from "./pipe.ts";
 import { checkTargets } from "./port_check.ts";
 import { StdinRingReader } from "./stdin_reader.ts";
 import { writeStderrLine } from "./stderr.ts";
@@ -32,9 +33,10 @@ export async function runConnect(options: ConnectOptions): Promise<number> {
     if (payload === undefined && Deno.stdin.isTerminal()) {
       return await runInteractive(conn, options);
     }
-    const input = payload === undefined
+    const source = payload === undefined
       ? new StdinRingReader()
       : new RepeatReader(payload, options.repeat, options.intervalMs);
+    const input = options.crlf ? new CrlfReader(chunksOf(source, BRIDGE_BUFFER_BYTES)) : source;
     let result;
     try {
       result = await bridge(conn, input, Deno.stdout, {
@@ -43,7 +45,7 @@ export async function runConnect(options: ConnectOptions): Promise<number> {
         idleTimeoutMs: options.idleTimeoutMs,
       });
     } finally {
-      if (input instanceof StdinRingReader) input.close();
+      if (source instanceof StdinRingReader) source.close();
     }
     if (options.verbose) {
       writeStderrLine(
@@ -87,8 +89,8 @@ async function loadPayload(options: ConnectOptions): Promise<Uint8Array | undefi
     }
   }
   if (options.send.length === 0) return undefined;
-  const ending = options.crlf ? "\r\n" : "\n";
-  return new TextEncoder().encode(options.send.map((text) => text + ending).join(""));
+  // Under --crlf these LFs become CRLF on the way out, like every other byte sent.
+  return new TextEncoder().encode(options.send.map((text) => `${text}\n`).join(""));
 }
 
 /** Yields `payload` `times` times with a pause between, then EOF. */

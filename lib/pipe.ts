@@ -74,9 +74,8 @@ export async function bridge(
   let finished = false;
 
   const upstream = (async () => {
-    const chunks = "readChunk" in input ? input : new ReadAhead(input, bufferBytes);
     await copy(
-      chunks,
+      chunksOf(input, bufferBytes),
       conn,
       (n) => {
         result.bytesSent += n;
@@ -174,6 +173,11 @@ async function copy(
     }
     moved(chunk.length);
   }
+}
+
+/** `input` as chunks: itself if it already reads in chunks, else through a {@linkcode ReadAhead}. */
+export function chunksOf(input: ByteReader | ChunkReader, bufferBytes: number): ChunkReader {
+  return "readChunk" in input ? input : new ReadAhead(input, bufferBytes);
 }
 
 /**

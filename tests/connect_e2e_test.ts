@@ -102,6 +102,32 @@ Deno.test("a closed stdout (| head -c 10) ends connect quietly with exit 0", asy
   }
 });
 
+Deno.test("--crlf sends every LF as CRLF: piped stdin, --send and --send-file", async () => {
+  const server = await startServe(["127.0.0.1:0", "--quiet"]);
+  const path = await Deno.makeTempFile();
+  try {
+    const piped = await runCli(["connect", "-C", server.address], {
+      stdin: "HELO x\nMAIL FROM:<a@b>\r\nQUIT\n",
+    });
+    assertEquals([piped.code, piped.stdoutText, piped.stderr], [
+      0,
+      "HELO x\r\nMAIL FROM:<a@b>\r\nQUIT\r\n",
+      "",
+    ]);
+    await Deno.writeTextFile(path, "GET / HTTP/1.0\n\n");
+    const file = await runCli(["connect", "--crlf", "--send-file", path, server.address]);
+    assertEquals([file.code, file.stdoutText], [0, "GET / HTTP/1.0\r\n\r\n"]);
+    const send = await runCli(["connect", "--crlf", "--send", "a\nb", server.address]);
+    assertEquals([send.code, send.stdoutText], [0, "a\r\nb\r\n"]);
+    // Without --crlf the bytes go as they are.
+    const plain = await runCli(["connect", server.address], { stdin: "x\ny\r\n" });
+    assertEquals(plain.stdoutText, "x\ny\r\n");
+  } finally {
+    await Deno.remove(path);
+    await server.stop();
+  }
+});
+
 Deno.test("--send and --repeat send lines and print the replies", async () => {
   const server = await startServe(["127.0.0.1:0", "--quiet"]);
   try {
