@@ -81,6 +81,8 @@ export interface ServeOptions {
   workers: number;
   /** Bridge one connection to stdin/stdout instead of serving many. @default false */
   stdio: boolean;
+  /** With stdio: when the peer half-closes first, send all of stdin anyway. @default false */
+  keepSending: boolean;
   /** Peers allowed and denied at accept (TCP only). @default everyone */
   access: AccessRules;
 }
@@ -209,6 +211,11 @@ export const COMMANDS: readonly CommandSpec[] = [
         name: "stdio",
         kind: "boolean",
         help: "Accept one connection and bridge it to stdin/stdout (like nc -l)",
+      },
+      {
+        name: "keep-sending",
+        kind: "boolean",
+        help: "With --stdio: when the client half-closes first, send all of stdin before exiting",
       },
       {
         name: "allow",
@@ -521,6 +528,7 @@ function buildServe(flags: Flags, args: string[]): ServeOptions {
     log: flags.choice("log") as ServeOptions["log"],
     workers: flags.count("workers")!,
     stdio: flags.bool("stdio"),
+    keepSending: flags.bool("keep-sending"),
     access: { allow: flags.cidrs("allow"), deny: flags.cidrs("deny") },
   };
   if (options.workers > 1 && options.address.transport === "unix") {
@@ -528,6 +536,9 @@ function buildServe(flags: Flags, args: string[]): ServeOptions {
   }
   if (options.stdio && options.workers > 1) {
     throw new UsageError("--stdio serves one connection; it cannot be combined with --workers");
+  }
+  if (options.keepSending && !options.stdio) {
+    throw new UsageError("--keep-sending needs --stdio (it is about sending stdin)");
   }
   if (options.stdio && options.mode !== "echo") {
     throw new UsageError("--stdio bridges to stdin/stdout; it cannot be combined with --mode");

@@ -1,7 +1,8 @@
 /**
  * `tcpkit serve --stdio`: accept one connection and bridge it to stdin/stdout, like
  * `nc -l`, with `connect`'s half-close rules: stdin EOF shuts down the socket's write
- * side, and the command ends once the peer has closed and its bytes are on stdout.
+ * side, and the command ends once the peer has closed and its bytes are on stdout
+ * (or, with `--keep-sending`, once stdin has been sent as well).
  */
 
 import { formatNetAddr } from "./address.ts";
@@ -32,6 +33,7 @@ export async function serveStdio(options: ServeOptions): Promise<number> {
   try {
     const result = await bridge(conn, stdin, Deno.stdout, {
       idleTimeoutMs: options.idleTimeoutMs,
+      keepSending: options.keepSending,
     });
     if (!options.quiet) {
       writeStderrLine(

@@ -43,6 +43,7 @@ Deno.test("serve defaults", () => {
     log: "text",
     workers: 1,
     stdio: false,
+    keepSending: false,
     access: { allow: [], deny: [] },
   });
 });
@@ -74,6 +75,7 @@ Deno.test("serve flags become typed options", () => {
     log: "json",
     workers: 2,
     stdio: false,
+    keepSending: false,
     access: { allow: [], deny: [] },
   });
 });
@@ -121,6 +123,7 @@ Deno.test("usage errors name the problem", () => {
     [["serve", "--log", ""], '--log: "" must be one of text, json'],
     [["serve", "--allow", "10.0.0.0/33"], '--allow: "10.0.0.0/33" has an invalid prefix'],
     [["serve", "--deny", "example.com"], '--deny: "example.com" is not an IP address'],
+    [["serve", "--keep-sending"], "--keep-sending needs --stdio"],
   ];
   for (const [argv, fault] of table) {
     assertThrows(() => parseCli(argv), UsageError, fault, argv.join(" "));

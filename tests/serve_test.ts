@@ -28,6 +28,7 @@ async function startServer(overrides: Partial<ServeOptions> = {}): Promise<Runni
     log: "text",
     workers: 1,
     stdio: false,
+    keepSending: false,
     access: { allow: [], deny: [] },
     ...overrides,
   };

@@ -41,3 +41,35 @@ Deno.test("connect > out pulls a whole file from serve --stdio < in", async () =
   assertEquals(status.code, 0, stderr.text);
   assertEquals(await sha256(receiver.stdout), await sha256(data));
 });
+
+/**
+ * The client half-closes at once (stdin /dev/null) and the server's stdin pauses for
+ * longer than the grace period before its last bytes: by default the server ends after
+ * the pause; `--keep-sending` waits for its stdin's EOF and delivers everything.
+ */
+async function stalledStdinTransfer(extraFlags: string[]): Promise<string> {
+  const server = spawnCli(["serve", "--stdio", "127.0.0.1:0", ...extraFlags], { stdin: true });
+  const stderr = new LineReader(server.stderr);
+  const serverOut = server.stdout.cancel();
+  const port = (await stderr.waitFor(/listening on \S+:(\d+)/))[1];
+  const writer = server.stdin.getWriter();
+  const feeding = (async () => {
+    await writer.write(new TextEncoder().encode("first\n"));
+    await stderr.waitFor(/connection from/);
+    await new Promise((r) => setTimeout(r, 1500)); // 3× the 500 ms grace
+    await writer.write(new TextEncoder().encode("last\n")).catch(() => {});
+    await writer.close().catch(() => {});
+  })();
+  const receiver = await runCli(["connect", `127.0.0.1:${port}`], { stdin: "" });
+  await feeding;
+  const status = await server.status;
+  await stderr.done;
+  await serverOut;
+  assertEquals([receiver.code, status.code], [0, 0], receiver.stderr + stderr.text);
+  return receiver.stdoutText;
+}
+
+Deno.test("serve --stdio --keep-sending sends all of a stalling stdin after the client's EOF", async () => {
+  assertEquals(await stalledStdinTransfer(["--keep-sending"]), "first\nlast\n");
+  assertEquals(await stalledStdinTransfer([]), "first\n");
+});
