@@ -362,6 +362,7 @@ class EmbeddedServer {
           log: "text",
           workers: 1,
           stdio: false,
+          keepSending: false,
           access: { allow: [], deny: [] },
         },
         maxConns: 1_000_000,

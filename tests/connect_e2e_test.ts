@@ -13,7 +13,6 @@ import {
   pythonPeer,
   readToEnd,
   RESET_PEER,
-  runCliDuplex,
 } from "./connect_helpers.ts";
 
 const MiB = 1024 * 1024;
@@ -23,7 +22,7 @@ Deno.test("pipe round trip through serve (echo) is byte-identical, 0 B to 64 MiB
   try {
     for (const size of [0, 1, 65_537, 3 * MiB + 5, 64 * MiB]) {
       const data = randomBytes(size);
-      const result = await runCliDuplex(["connect", server.address], data);
+      const result = await runCli(["connect", server.address], { stdin: data, timeoutMs: 60_000 });
       assertEquals(result.code, 0, result.stderr);
       assertEquals(result.stderr, "");
       assertEquals(result.stdout.length, size);

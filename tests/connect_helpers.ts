@@ -4,7 +4,7 @@
  * Deno cannot do (reset a connection).
  */
 
-import { ROOT, spawnCli } from "./helpers.ts";
+import { ROOT } from "./helpers.ts";
 
 /** A listener that runs `handle` for the first connection, then closes. */
 export interface OneShotPeer {
@@ -99,30 +99,6 @@ c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
 c.close()
 time.sleep(30)
 `;
-
-/**
- * Runs the CLI feeding `stdin` while reading stdout at the same time (runCli writes
- * all of stdin first, which deadlocks once an echo's reply fills the stdout pipe).
- */
-export async function runCliDuplex(args: string[], stdin: Uint8Array, timeoutMs = 60_000) {
-  const child = spawnCli(args, { stdin: true });
-  const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
-  try {
-    const feeding = (async () => {
-      const writer = child.stdin.getWriter();
-      await writer.write(stdin).catch(() => {});
-      await writer.close().catch(() => {});
-    })();
-    const [output] = await Promise.all([child.output(), feeding]);
-    return {
-      code: output.code,
-      stdout: output.stdout,
-      stderr: new TextDecoder().decode(output.stderr),
-    };
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 /** Waits for a child whose stdin is left open, then closes that stdin. */
 export async function outputLeavingStdinOpen(child: Deno.ChildProcess) {

@@ -29,21 +29,25 @@ export interface RunOptions {
   timeoutMs?: number;
 }
 
-/** Runs the CLI to completion and collects its output. */
+/**
+ * Runs the CLI to completion and collects its output. Stdin is fed while stdout is
+ * read, so an echo bigger than the pipe buffers cannot deadlock.
+ */
 export async function runCli(args: string[], options: RunOptions = {}): Promise<CliResult> {
   const child = spawnCli(args, { env: options.env, stdin: options.stdin !== undefined });
   const timeoutMs = options.timeoutMs ?? 30_000;
   const timer = setTimeout(() => killQuietly(child, "SIGKILL"), timeoutMs);
   try {
-    if (options.stdin !== undefined) {
+    const feeding = (async () => {
+      if (options.stdin === undefined) return;
       const writer = child.stdin.getWriter();
       const data = typeof options.stdin === "string"
         ? new TextEncoder().encode(options.stdin)
         : options.stdin;
       await writer.write(data).catch(() => {});
       await writer.close().catch(() => {});
-    }
-    const output = await child.output();
+    })();
+    const [output] = await Promise.all([child.output(), feeding]);
     return {
       code: output.code,
       stdout: output.stdout,
