@@ -3,7 +3,7 @@
  * The only place that exits the process.
  */
 
-import { mainHelp, parseCli } from "./lib/cli.ts";
+import { mainHelp, parseCli, usageHint } from "./lib/cli.ts";
 import { runInvocation } from "./lib/commands.ts";
 import { exitCodeFor, UsageError } from "./lib/errors.ts";
 import { writeStderrLine } from "./lib/stderr.ts";
@@ -19,7 +19,7 @@ async function main(argv: string[]): Promise<number> {
     // A closed stdout (`tcpkit ... | head -c 10`) ends the command quietly, as for cat.
     if (error instanceof Deno.errors.BrokenPipe) return 0;
     const message = error instanceof Error ? error.message : String(error);
-    const hint = error instanceof UsageError ? ` (see 'tcpkit ${argv[0]} --help')` : "";
+    const hint = error instanceof UsageError ? ` (see '${usageHint(argv)}')` : "";
     writeStderrLine(`tcpkit: ${message.split("\n")[0]}${hint}`);
     if (Deno.env.get("TCPKIT_DEBUG") && error instanceof Error) writeStderrLine(error.stack ?? "");
     return exitCodeFor(error);

@@ -476,6 +476,13 @@ export function commandSpec(name: string): CommandSpec {
   return spec;
 }
 
+/** Where a usage error in `argv` is explained: the command's help when it names one. */
+export function usageHint(argv: string[]): string {
+  const first = argv[0];
+  const named = first === "completions" || COMMANDS.some((c) => c.name === first);
+  return named ? `tcpkit ${first} --help` : "tcpkit --help";
+}
+
 /** Parses the full argv (without the program name) into an invocation. */
 export function parseCli(argv: string[]): Invocation {
   const [first, ...rest] = argv;
@@ -611,7 +618,7 @@ function buildBench(flags: Flags, args: string[]): BenchOptions {
 function knownCommand(name: string): CommandSpec {
   const spec = COMMANDS.find((c) => c.name === name);
   if (!spec) {
-    const names = COMMANDS.map((c) => c.name).join(", ");
+    const names = [...COMMANDS.map((c) => c.name), "help", "completions"].join(", ");
     throw new UsageError(`unknown command "${name}" (commands: ${names})`);
   }
   return spec;

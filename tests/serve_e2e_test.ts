@@ -42,12 +42,13 @@ Deno.test("--version prints the version from deno.json", async () => {
 
 Deno.test("bad flags: exit 2, one line on stderr naming the problem, nothing on stdout", async () => {
   const table: [string[], RegExp][] = [
-    [["serve", "--bogus"], /unknown flag "--bogus"/],
+    [["serve", "--bogus"], /unknown flag "--bogus" \(see 'tcpkit serve --help'\)$/],
     [["serve", "--max-conns", "abc"], /--max-conns.*"abc" is not a whole number/],
     [["serve", "--max-conns", "0"], /--max-conns.*at least 1/],
     [["serve", "99999"], /port 99999 outside/],
     [["serve", "--idle-timeout"], /--idle-timeout needs a value/],
-    [["nosuch"], /unknown command "nosuch"/],
+    [["nosuch"], /unknown command "nosuch" .*help, completions\) \(see 'tcpkit --help'\)$/],
+    [["--bogus"], /unknown flag "--bogus".*\(see 'tcpkit --help'\)$/],
   ];
   for (const [args, re] of table) {
     const result = await runCli(args);
