@@ -11,6 +11,7 @@
  * reported. Bounded: about ROUNDS x 6 x SECONDS seconds.
  */
 
+import { cliCommand } from "../tests/helpers.ts";
 import { freePort, waitForPort } from "./perf_net.ts";
 
 const SECONDS = Number(Deno.env.get("PERF_SECONDS") ?? 3);
@@ -46,19 +47,12 @@ async function withServer<T>(
   }
 }
 
-const tcpkit = (args: string[]) => [
-  "run",
-  "-q",
-  "-P=tcpkit",
-  "main.ts",
-  "bench",
-  ...args,
-  "--json",
-];
+/** The `tcpkit` task's exact command line (flags and permissions), for `bench ARGS --json`. */
+const cli = cliCommand();
 
 async function tcpkitBench(args: string[]) {
   // Progress lines stay out of the way; errors show in the JSON result.
-  const out = await run(Deno.execPath(), tcpkit(args), "null");
+  const out = await run(cli.command, [...cli.args, "bench", ...args, "--json"], "null");
   return JSON.parse(out).result;
 }
 
