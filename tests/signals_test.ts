@@ -1,7 +1,10 @@
-/** Ctrl-C behaviour shell users expect: bench reports what it has and exits 130. */
+/**
+ * Ctrl-C behaviour shell users expect: bench reports what it has and exits 130; connect
+ * ends at once with 130 and says nothing.
+ */
 
 import { assertEquals, assertMatch } from "./assert.ts";
-import { LineReader, spawnCli } from "./helpers.ts";
+import { LineReader, spawnCli, startServe } from "./helpers.ts";
 
 Deno.test("SIGINT during bench prints the results so far and exits 130", async () => {
   const child = spawnCli([
@@ -27,4 +30,24 @@ Deno.test("SIGINT during bench prints the results so far and exits 130", async (
   assertEquals(result.mismatches, 0);
   assertEquals(result.messages > 0, true);
   assertMatch(stderr.text, /msgs\/s/);
+});
+
+Deno.test("SIGINT during connect ends it with 130 and no message", async () => {
+  const server = await startServe(["127.0.0.1:0"]);
+  try {
+    const child = spawnCli(["connect", server.address], { stdin: true });
+    const writer = child.stdin.getWriter();
+    await writer.write(new TextEncoder().encode("ping\n"));
+    const stdout = child.stdout.getReader();
+    await stdout.read(); // the echo arrived: connected and bridging
+    child.kill("SIGINT");
+    const [status, stderr] = await Promise.all([child.status, new Response(child.stderr).text()]);
+    let more = 0;
+    for (let r = await stdout.read(); !r.done; r = await stdout.read()) more += r.value.length;
+    await writer.close().catch(() => {});
+    assertEquals([status.code, more, stderr], [130, 0, ""]);
+    await server.stderr.waitFor(/closed/);
+  } finally {
+    await server.stop();
+  }
 });
