@@ -7,10 +7,11 @@
 import { assert } from "./assert.ts";
 import { parseCli } from "../lib/cli.ts";
 import denoJson from "../deno.json" with { type: "json" };
-import { ROOT } from "./helpers.ts";
+import { README as readme, readmeBlocks, SHELL_LANGS } from "./readme_blocks.ts";
 
-const readme = await Deno.readTextFile(`${ROOT}README.md`);
-const blocks = [...readme.matchAll(/```(?:sh|bash|shell)\n([\s\S]*?)```/g)].map((m) => m[1]);
+const blocks = readmeBlocks(readme)
+  .filter((block) => SHELL_LANGS.has(block.lang))
+  .map((block) => block.lines.join("\n"));
 
 /** Splits a shell command into words, honouring single and double quotes. */
 function words(command: string): string[] {
