@@ -181,7 +181,12 @@ export function renderText(spec: BenchSpec, result: BenchResult, style: Styles =
   lines.push("");
   const errors = errorCount(result);
   if (errors === 0 && result.mismatches === 0) {
-    lines.push(style.green("No errors: every echoed byte matched"));
+    // Stream mode echoes nothing: there is nothing to match, only errors to count.
+    lines.push(
+      style.green(
+        spec.mode === "stream" ? "No errors" : "No errors: every echoed byte matched",
+      ),
+    );
   } else {
     const kinds = Object.entries(result.errors)
       .filter(([, n]) => n > 0)

@@ -83,6 +83,13 @@ Deno.test("renderText: clean closed-loop report", () => {
   );
 });
 
+Deno.test("renderText: stream mode does not claim to have checked echoes", () => {
+  const stream = renderText({ ...SPEC, mode: "stream" }, { ...RESULT, latency: undefined });
+  assertEquals(stream.trimEnd().split("\n").at(-1), "No errors");
+  const echo = renderText(SPEC, RESULT);
+  assertEquals(echo.trimEnd().split("\n").at(-1), "No errors: every echoed byte matched");
+});
+
 Deno.test("renderText: errors and mismatches are listed", () => {
   const result: BenchResult = {
     ...RESULT,
