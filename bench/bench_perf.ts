@@ -12,20 +12,10 @@
  */
 
 import { cliCommand } from "../tests/helpers.ts";
-import { freePort, waitForPort } from "./perf_net.ts";
+import { freePort, machine, median, referenceTools, run, waitForPort } from "./perf_common.ts";
 
 const SECONDS = Number(Deno.env.get("PERF_SECONDS") ?? 3);
 const ROUNDS = Number(Deno.env.get("PERF_ROUNDS") ?? 3);
-const ROOT = new URL("..", import.meta.url).pathname;
-const decoder = new TextDecoder();
-
-async function run(cmd: string, args: string[], stderr: "inherit" | "null" = "inherit") {
-  const out = await new Deno.Command(cmd, { args, cwd: ROOT, stderr }).output();
-  const text = decoder.decode(out.stdout);
-  if (!out.success) throw new Error(`${cmd} ${args.join(" ")} failed (${out.code}): ${text}`);
-  return text;
-}
-
 /** Runs `fn` against a fresh reference server (echo or discard) on a free port. */
 async function withServer<T>(
   ref: string,
@@ -54,17 +44,6 @@ async function tcpkitBench(args: string[]) {
   // Progress lines stay out of the way; errors show in the JSON result.
   const out = await run(cli.command, [...cli.args, "bench", ...args, "--json"], "null");
   return JSON.parse(out).result;
-}
-
-function median(values: number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-}
-
-async function machine(): Promise<string> {
-  const cpuinfo = await Deno.readTextFile("/proc/cpuinfo").catch(() => "");
-  const model = /model name\s*:\s*(.*)/.exec(cpuinfo)?.[1] ?? "unknown CPU";
-  return `${navigator.hardwareConcurrency} cores (nproc), ${model}, ${Deno.build.os}, deno ${Deno.version.deno}`;
 }
 
 async function echoComparison(ref: string, size: number) {
@@ -160,7 +139,7 @@ async function streamComparison(ref: string) {
 }
 
 if (import.meta.main) {
-  const ref = (await run("/work/shared/tools/build.sh", [])).trim();
+  const ref = await referenceTools();
   console.log(`machine: ${await machine()}`);
   console.log(`date: ${new Date().toISOString()}`);
   console.log(`rounds: ${ROUNDS} x ${SECONDS}s per tool (medians compared)\n`);

@@ -8,12 +8,10 @@
  */
 
 import { cliCommand, startServe } from "../tests/helpers.ts";
-import { freePort, waitForPort } from "./perf_net.ts";
+import { freePort, machine, median, referenceTools, waitForPort } from "./perf_common.ts";
 
 const BYTES = Number(Deno.env.get("PERF_BYTES") ?? 1024 ** 3);
 const ROUNDS = Number(Deno.env.get("ROUNDS") ?? 3);
-const toolsDir = Deno.env.get("TOOLS_DIR") ??
-  new URL("../../shared/tools/", import.meta.url).pathname;
 
 async function sh(script: string, stderr: "inherit" | "piped" = "inherit") {
   const out = await new Deno.Command("sh", { args: ["-c", script], stderr }).output();
@@ -22,12 +20,6 @@ async function sh(script: string, stderr: "inherit" | "piped" = "inherit") {
     throw new Error(`failed: ${script}\n${stderr === "piped" ? text(out.stderr) : ""}`);
   }
   return stderr === "piped" ? text(out.stderr) : text(out.stdout);
-}
-
-async function machine(): Promise<string> {
-  const cpu = (await Deno.readTextFile("/proc/cpuinfo")).match(/model name\s*:\s*(.*)/)?.[1];
-  const nproc = await sh("nproc");
-  return `nproc ${nproc}, ${cpu ?? "unknown CPU"}, deno ${Deno.version.deno}, ${Deno.build.os}`;
 }
 
 async function writeRandomFile(path: string, bytes: number) {
@@ -61,10 +53,9 @@ async function timed(script: string, checkSent = false): Promise<number> {
   return seconds;
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const mibPerS = (seconds: number) => BYTES / 1024 ** 2 / seconds;
 
-const ref = await sh(`${toolsDir}build.sh`);
+const ref = await referenceTools();
 const { command: deno, args: cliArgs } = cliCommand();
 const tcpkit = [deno, ...cliArgs].join(" ");
 const dir = await Deno.makeTempDir({ prefix: "tcpkit-perf-" });

@@ -9,15 +9,11 @@
  */
 
 import { cliCommand, ROOT } from "../tests/helpers.ts";
-import { freePort, waitForPort } from "./perf_net.ts";
+import { writeAll } from "../lib/io.ts";
+import { freePort, referenceTools, run, waitForPort } from "./perf_common.ts";
 
 const SECONDS = Number(Deno.env.get("SECONDS_PER_RUN") ?? 3);
 const SIZES = [64, 16 * 1024];
-
-/** Writes all of `bytes`, looping over partial writes. */
-async function writeAll(conn: Deno.Conn, bytes: Uint8Array) {
-  for (let off = 0; off < bytes.length;) off += await conn.write(bytes.subarray(off));
-}
 
 /** The echo loops compared; each serves one connection until its EOF. */
 const VARIANTS: Record<string, (conn: Deno.Conn) => Promise<void>> = {
@@ -61,15 +57,8 @@ async function serveVariant(name: string, port: number) {
   }
 }
 
-async function run(cmd: string, args: string[]): Promise<string> {
-  const out = await new Deno.Command(cmd, { args, stderr: "inherit" }).output();
-  if (!out.success) throw new Error(`${cmd} ${args.join(" ")} failed`);
-  return new TextDecoder().decode(out.stdout).trim();
-}
-
 async function main() {
-  const toolsDir = Deno.env.get("TOOLS_DIR") ?? `${ROOT}../shared/tools/`;
-  const refDir = await run("bash", [`${toolsDir}build.sh`]);
+  const refDir = await referenceTools();
   const cli = cliCommand();
   const self = new URL(import.meta.url).pathname;
   const candidates: { name: string; argv: string[] }[] = [

@@ -7,29 +7,13 @@
  */
 
 import { LineReader, spawnCli, startServe } from "../tests/helpers.ts";
-import { freePort, waitForPort } from "./perf_net.ts";
+import { freePort, machine, median, referenceTools, run, waitForPort } from "./perf_common.ts";
 
 const SECONDS = Number(Deno.env.get("SECONDS_PER_RUN") ?? 3);
 const ROUNDS = Number(Deno.env.get("ROUNDS") ?? 3);
 const IDLE_CONNS = Number(Deno.env.get("IDLE_CONNS") ?? 10_000);
 const CONNS = 50;
 const SIZES = [64, 16 * 1024];
-
-const toolsDir = Deno.env.get("TOOLS_DIR") ??
-  new URL("../../shared/tools/", import.meta.url).pathname;
-
-async function sh(cmd: string, args: string[]): Promise<string> {
-  const out = await new Deno.Command(cmd, { args, stderr: "inherit" }).output();
-  if (!out.success) throw new Error(`${cmd} ${args.join(" ")} failed`);
-  return new TextDecoder().decode(out.stdout).trim();
-}
-
-async function machine(): Promise<string> {
-  const cpu = (await Deno.readTextFile("/proc/cpuinfo")).match(/model name\s*:\s*(.*)/)?.[1];
-  const mem = (await Deno.readTextFile("/proc/meminfo")).match(/MemTotal:\s*(\d+)/)?.[1];
-  return `${navigator.hardwareConcurrency} cores (${cpu ?? "unknown CPU"}), ` +
-    `${Math.round(Number(mem) / 1024 / 1024)} GiB, deno ${Deno.version.deno}, ${Deno.build.os}`;
-}
 
 /** A process's CPU time so far, in seconds of user and kernel time (/proc, 100 Hz ticks). */
 function cpuSeconds(pid: number): { user: number; kernel: number } {
@@ -64,7 +48,7 @@ async function throughput(refDir: string) {
     await waitForPort(refPort);
     await waitForPort(nodePort);
     const bench = async (port: number, size: number) => {
-      const line = await sh(`${refDir}/echo_bench`, [
+      const line = await run(`${refDir}/echo_bench`, [
         String(port),
         String(CONNS),
         String(size),
@@ -180,13 +164,7 @@ async function idleMemory(): Promise<string[]> {
   }
 }
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-}
-
-const refDir = await sh("bash", [`${toolsDir}build.sh`]);
+const refDir = await referenceTools();
 console.log(`Machine: ${await machine()}`);
 console.log(`Date: ${new Date().toISOString().slice(0, 10)}`);
 console.log("Command: deno task perf:serve\n");

@@ -1,0 +1,65 @@
+/**
+ * Helpers shared by the perf scripts: the reference C tools, running a tool for its
+ * output, a free loopback port and waiting for a listener, medians, and the machine
+ * line every benchmark record starts with.
+ */
+
+/** The repository root: tools run from here, as `deno task` runs them. */
+const ROOT = new URL("..", import.meta.url).pathname;
+
+/** Builds the reference C tools (`../shared/tools`, or `TOOLS_DIR`) and returns their directory. */
+export async function referenceTools(): Promise<string> {
+  const toolsDir = Deno.env.get("TOOLS_DIR") ??
+    new URL("../../shared/tools/", import.meta.url).pathname;
+  return await run("bash", [`${toolsDir}/build.sh`]);
+}
+
+/** Runs `cmd` to completion and returns its trimmed stdout; throws if it fails. */
+export async function run(
+  cmd: string,
+  args: string[],
+  stderr: "inherit" | "null" = "inherit",
+): Promise<string> {
+  const out = await new Deno.Command(cmd, { args, cwd: ROOT, stderr }).output();
+  const text = new TextDecoder().decode(out.stdout).trim();
+  if (!out.success) throw new Error(`${cmd} ${args.join(" ")} failed (${out.code}): ${text}`);
+  return text;
+}
+
+/** A port that was free on 127.0.0.1 a moment ago. */
+export function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = listener.addr.port;
+  listener.close();
+  return port;
+}
+
+/** Resolves once something accepts on 127.0.0.1:`port`; throws after about 5 s. */
+export async function waitForPort(port: number): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    try {
+      (await Deno.connect({ hostname: "127.0.0.1", port })).close();
+      return;
+    } catch {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  throw new Error(`nothing listening on ${port}`);
+}
+
+/** The median; for an even count, the mean of the middle two. */
+export function median(values: number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+}
+
+/** Cores, CPU model, memory, OS and Deno version, for the benchmark record. */
+export async function machine(): Promise<string> {
+  const cpuinfo = await Deno.readTextFile("/proc/cpuinfo").catch(() => "");
+  const meminfo = await Deno.readTextFile("/proc/meminfo").catch(() => "");
+  const cpu = /model name\s*:\s*(.*)/.exec(cpuinfo)?.[1] ?? "unknown CPU";
+  const kib = Number(/MemTotal:\s*(\d+)/.exec(meminfo)?.[1] ?? 0);
+  return `${navigator.hardwareConcurrency} cores (${cpu}), ${Math.round(kib / 1024 ** 2)} GiB, ` +
+    `deno ${Deno.version.deno}, ${Deno.build.os}`;
+}
