@@ -20,36 +20,31 @@ export class CrlfEncoder {
    * changes; otherwise a view of an internal buffer, valid until the next call.
    */
   encode(chunk: Uint8Array): Uint8Array {
-    const crBefore = this.#lastWasCr;
-    let bare = 0;
-    let previousCr = crBefore;
-    for (let i = 0; i < chunk.length; i++) {
-      const byte = chunk[i];
-      if (byte === LF && !previousCr) bare++;
-      previousCr = byte === CR;
-    }
-    this.#lastWasCr = previousCr;
-    if (bare === 0) return chunk;
-
-    const size = chunk.length + bare;
-    if (this.#scratch.length < size) this.#scratch = new Uint8Array(Math.max(size, 64 * 1024));
-    const out = this.#scratch;
-    let o = 0;
-    let start = 0;
-    previousCr = crBefore;
+    let out: Uint8Array | undefined; // allocated at the first bare LF
+    let o = 0; // bytes in `out`
+    let copied = 0; // bytes of `chunk` already in `out`
+    let previousCr = this.#lastWasCr;
     for (let i = 0; i < chunk.length; i++) {
       const byte = chunk[i];
       if (byte === LF && !previousCr) {
-        out.set(chunk.subarray(start, i), o);
-        o += i - start;
+        // At most every byte is an LF: twice the chunk always fits.
+        if (out === undefined) {
+          if (this.#scratch.length < chunk.length * 2) {
+            this.#scratch = new Uint8Array(chunk.length * 2);
+          }
+          out = this.#scratch;
+        }
+        out.set(chunk.subarray(copied, i), o);
+        o += i - copied;
         out[o++] = CR;
-        start = i;
+        copied = i;
       }
       previousCr = byte === CR;
     }
-    out.set(chunk.subarray(start), o);
-    o += chunk.length - start;
-    return out.subarray(0, o);
+    this.#lastWasCr = previousCr;
+    if (out === undefined) return chunk;
+    out.set(chunk.subarray(copied), o);
+    return out.subarray(0, o + chunk.length - copied);
   }
 }
 

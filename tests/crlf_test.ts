@@ -49,6 +49,14 @@ Deno.test("CrlfEncoder passes every other byte value through", () => {
   assertEquals([...out.subarray(12)], [...all.subarray(11)]);
 });
 
+Deno.test("CrlfEncoder handles a chunk of only LFs after a smaller one", () => {
+  const encoder = new CrlfEncoder();
+  assertEquals(decode(encoder.encode(encode("a\n"))), "a\r\n");
+  const out = encoder.encode(new Uint8Array(100_000).fill(0x0a));
+  assertEquals(out.length, 200_000);
+  assert(out.every((byte, i) => byte === (i % 2 ? 0x0a : 0x0d)));
+});
+
 Deno.test("CrlfReader translates a reader's chunks and passes its EOF", async () => {
   const chunks = ["HELO x\n", "MAIL FROM:<a@b>\r", "\nQUIT\n"];
   const inner: ChunkReader = {
