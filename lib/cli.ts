@@ -476,10 +476,13 @@ export function commandSpec(name: string): CommandSpec {
   return spec;
 }
 
+/** Every first word tcpkit accepts: the declared commands, then help and completions. */
+const COMMAND_NAMES: readonly string[] = [...COMMANDS.map((c) => c.name), "help", "completions"];
+
 /** Where a usage error in `argv` is explained: the command's help when it names one. */
 export function usageHint(argv: string[]): string {
   const first = argv[0];
-  const named = first === "completions" || COMMANDS.some((c) => c.name === first);
+  const named = first !== "help" && COMMAND_NAMES.includes(first);
   return named ? `tcpkit ${first} --help` : "tcpkit --help";
 }
 
@@ -618,8 +621,7 @@ function buildBench(flags: Flags, args: string[]): BenchOptions {
 function knownCommand(name: string): CommandSpec {
   const spec = COMMANDS.find((c) => c.name === name);
   if (!spec) {
-    const names = [...COMMANDS.map((c) => c.name), "help", "completions"].join(", ");
-    throw new UsageError(`unknown command "${name}" (commands: ${names})`);
+    throw new UsageError(`unknown command "${name}" (commands: ${COMMAND_NAMES.join(", ")})`);
   }
   return spec;
 }
