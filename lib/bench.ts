@@ -21,7 +21,7 @@ import {
 } from "./bench_report.ts";
 import { LatencyHistogram } from "./bench_stats.ts";
 import type { BenchWorkerReply, BenchWorkerRequest } from "./bench_worker.ts";
-import type { BenchOptions } from "./cli.ts";
+import { type BenchOptions, defaultServeOptions } from "./cli.ts";
 import { RuntimeError } from "./errors.ts";
 import { ServeCounters } from "./serve_counters.ts";
 import type { WorkerReply, WorkerStart } from "./serve_worker.ts";
@@ -353,17 +353,11 @@ class EmbeddedServer {
       const start: WorkerStart = {
         type: "start",
         options: {
+          ...defaultServeOptions(),
           address: { transport: "tcp", hostname: "127.0.0.1", port: 0 },
           mode,
-          maxConns: undefined,
-          idleTimeoutMs: undefined,
           drainTimeoutMs: SERVER_STOP_MS / 2,
           quiet: true,
-          log: "text",
-          workers: 1,
-          stdio: false,
-          keepSending: false,
-          access: { allow: [], deny: [] },
         },
         maxConns: 1_000_000,
         counters: new ServeCounters().buffer,

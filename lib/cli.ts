@@ -527,6 +527,15 @@ export function parseCli(argv: string[]): Invocation {
   }
 }
 
+/**
+ * `serve`'s options with the declaration's defaults, for a server started in code (the
+ * embedded one of `bench`, tests); the caller overrides what it needs.
+ */
+export function defaultServeOptions(): ServeOptions {
+  const serve = commandSpec("serve");
+  return buildServe(new Flags(serve, parseFlags(serve, []).values), []);
+}
+
 function buildServe(flags: Flags, args: string[]): ServeOptions {
   const options: ServeOptions = {
     address: address("ADDRESS", args[0] ?? "127.0.0.1:9999", true),

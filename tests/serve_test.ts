@@ -1,7 +1,7 @@
 /** Integration tests for the server on real loopback sockets, in-process. */
 
 import { assert, assertEquals } from "./assert.ts";
-import type { ServeOptions } from "../lib/cli.ts";
+import { defaultServeOptions, type ServeOptions } from "../lib/cli.ts";
 import { serve } from "../lib/serve.ts";
 import type { LogEvent, ServeSummary } from "../lib/serve_log.ts";
 import { randomBytes } from "./helpers.ts";
@@ -19,17 +19,9 @@ async function startServer(overrides: Partial<ServeOptions> = {}): Promise<Runni
   let onListening!: (port: number) => void;
   const listening = new Promise<number>((resolve) => onListening = resolve);
   const options: ServeOptions = {
+    ...defaultServeOptions(),
     address: { transport: "tcp", hostname: "127.0.0.1", port: 0 },
-    mode: "echo",
-    maxConns: undefined,
-    idleTimeoutMs: undefined,
     drainTimeoutMs: 2000,
-    quiet: false,
-    log: "text",
-    workers: 1,
-    stdio: false,
-    keepSending: false,
-    access: { allow: [], deny: [] },
     ...overrides,
   };
   const done = serve(options, {
