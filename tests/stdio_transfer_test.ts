@@ -6,6 +6,7 @@
 
 import { assertEquals } from "./assert.ts";
 import { LineReader, randomBytes, runCli, sha256, spawnCli } from "./helpers.ts";
+import { PEER_EOF_GRACE_MS } from "../lib/pipe.ts";
 
 Deno.test("serve --stdio > out receives a whole file from connect < in", async () => {
   const data = randomBytes(3 * 1024 * 1024 + 7);
@@ -56,7 +57,7 @@ async function stalledStdinTransfer(extraFlags: string[]): Promise<string> {
   const feeding = (async () => {
     await writer.write(new TextEncoder().encode("first\n"));
     await stderr.waitFor(/connection from/);
-    await new Promise((r) => setTimeout(r, 1500)); // 3× the 500 ms grace
+    await new Promise((r) => setTimeout(r, 3 * PEER_EOF_GRACE_MS));
     await writer.write(new TextEncoder().encode("last\n")).catch(() => {});
     await writer.close().catch(() => {});
   })();
