@@ -3,10 +3,10 @@
  * The only place that exits the process.
  */
 
-import { mainHelp, parseCli, usageHint } from "./lib/cli.ts";
-import { runInvocation } from "./lib/commands.ts";
-import { exitCodeFor, UsageError } from "./lib/errors.ts";
-import { writeStderrLine } from "./lib/stderr.ts";
+import { mainHelp, parseCli, usageHint } from "./lib/cli/cli.ts";
+import { runInvocation } from "./lib/cli/dispatch.ts";
+import { exitCodeFor, UsageError } from "./lib/common/errors.ts";
+import { writeStderrLine } from "./lib/common/stderr.ts";
 
 async function main(argv: string[]): Promise<number> {
   if (argv.length === 0) {

@@ -1,11 +1,11 @@
-import { assertEquals, assertThrows } from "./assert.ts";
+import { assertEquals, assertThrows } from "@std/assert";
 import {
   type Address,
   formatAddress,
   MAX_RANGE_PORTS,
   parseAddress,
   parseAddressRange,
-} from "../lib/address.ts";
+} from "../lib/common/address.ts";
 
 const tcp = (hostname: string, port: number): Address => ({ transport: "tcp", hostname, port });
 

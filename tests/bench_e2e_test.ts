@@ -3,7 +3,7 @@
  * `tcpkit serve` subprocess and deliberately faulty servers. Counts are checked, never speed.
  */
 
-import { deepEqual as assertEquals, ok } from "node:assert/strict";
+import { assert, assertEquals } from "@std/assert";
 import { runCli, startServe } from "./helpers.ts";
 import { type Fault, startFaultyServer } from "./bench_helpers.ts";
 
@@ -16,11 +16,11 @@ function json(stdout: string) {
 Deno.test("bench: embedded server, text report, progress on stderr", async () => {
   const r = await runCli(["bench", "-d", "500ms", "--warmup", "200ms", "-c", "4", "-i", "100ms"]);
   assertEquals(r.code, 0, r.stderr);
-  ok(r.stdoutText.startsWith("tcpkit bench 127.0.0.1:"), r.stdoutText);
-  ok(r.stdoutText.includes("(embedded tcpkit echo server)"));
-  ok(r.stdoutText.includes("No errors: every echoed byte matched"));
-  ok(/\[\s*0\.\ds\] msgs\/s .* \(warmup\)/.test(r.stderr), r.stderr);
-  ok(/msgs\/s .*MiB\/s .*p99 \d/.test(r.stderr), r.stderr);
+  assert(r.stdoutText.startsWith("tcpkit bench 127.0.0.1:"), r.stdoutText);
+  assert(r.stdoutText.includes("(embedded tcpkit echo server)"));
+  assert(r.stdoutText.includes("No errors: every echoed byte matched"));
+  assert(/\[\s*0\.\ds\] msgs\/s .* \(warmup\)/.test(r.stderr), r.stderr);
+  assert(/msgs\/s .*MiB\/s .*p99 \d/.test(r.stderr), r.stderr);
 });
 
 Deno.test("bench: --json against a tcpkit server holds the documented keys", async () => {
@@ -32,7 +32,7 @@ Deno.test("bench: --json against a tcpkit server holds the documented keys", asy
     assertEquals(doc.spec.target, server.address);
     assertEquals(doc.spec.embedded_server, false);
     const result = doc.result;
-    ok(result.messages > 0);
+    assert(result.messages > 0);
     for (const key of ["msgs_per_sec", "bytes_per_sec", "errors", "mismatches"]) {
       assertEquals(typeof result[key], "number", key);
     }
@@ -45,14 +45,14 @@ Deno.test("bench: --json against a tcpkit server holds the documented keys", asy
       "max",
       "mean",
     ]);
-    ok(
+    assert(
       result.latency_us.min <= result.latency_us.p50 &&
         result.latency_us.p50 <= result.latency_us.max,
     );
     assertEquals(result.connect_latency_us.p50 > 0, true);
     assertEquals([result.errors, result.mismatches], [0, 0]);
     assertEquals(result.bytes_sent, result.messages * 64);
-    ok(result.latency_histogram_us.startsWith("HISTF"));
+    assert(result.latency_histogram_us.startsWith("HISTF"));
   } finally {
     await server.stop();
   }
@@ -87,7 +87,7 @@ Deno.test("bench: open loop sends at the requested rate", async () => {
   assertEquals(r.code, 0, r.stderr);
   const { messages } = json(r.stdoutText).result;
   // The schedule allows at most rate x duration (+1 per connection); a healthy run gets close.
-  ok(messages >= 300 && messages <= 404, `messages ${messages}`);
+  assert(messages >= 300 && messages <= 404, `messages ${messages}`);
 });
 
 const FAULTS: [Fault, string][] = [
@@ -119,7 +119,7 @@ for (const [fault, what] of FAULTS) {
       if (fault === "close") assertEquals(result.error_kinds.closed, 2);
       else assertEquals(result.mismatches + result.errors >= 2, true, JSON.stringify(result));
       if (fault === "flip") assertEquals(result.mismatches, 2);
-      ok(result.error_samples.length > 0);
+      assert(result.error_samples.length > 0);
     } finally {
       await server.close();
     }
@@ -139,8 +139,8 @@ Deno.test("bench: text report names the mismatch, exit 1", async () => {
       ...QUICK,
     ]);
     assertEquals(r.code, 1, r.stderr);
-    ok(r.stdoutText.includes("Errors: 0, mismatches: 1"), r.stdoutText);
-    ok(/byte 100 of the echo is 0x[0-9a-f]{2}, expected 0x[0-9a-f]{2}/.test(r.stdoutText));
+    assert(r.stdoutText.includes("Errors: 0, mismatches: 1"), r.stdoutText);
+    assert(/byte 100 of the echo is 0x[0-9a-f]{2}, expected 0x[0-9a-f]{2}/.test(r.stdoutText));
   } finally {
     await server.close();
   }
@@ -196,7 +196,7 @@ Deno.test("bench: --mode stream uploads into the embedded discard server", async
   assertEquals(r.code, 0, r.stderr);
   const doc = json(r.stdoutText);
   assertEquals(doc.spec.size_bytes, 128 * 1024);
-  ok(doc.result.bytes_sent > 0);
+  assert(doc.result.bytes_sent > 0);
   assertEquals(doc.result.bytes_sent, doc.result.messages * 128 * 1024);
   assertEquals(doc.result.latency_us, null);
 });
@@ -206,11 +206,11 @@ Deno.test("bench: --mode connect opens, echoes and closes connections", async ()
   assertEquals(r.code, 0, r.stderr);
   const result = json(r.stdoutText).result;
   assertEquals([result.messages, result.connections], [60, 60]);
-  ok(result.connect_latency_us.p50 > 0);
+  assert(result.connect_latency_us.p50 > 0);
 });
 
 Deno.test("bench: usage errors exit 2", async () => {
   const r = await runCli(["bench", "-n", "5", "-d", "1s"]);
   assertEquals(r.code, 2);
-  ok(r.stderr.includes("use either --count or --duration"), r.stderr);
+  assert(r.stderr.includes("use either --count or --duration"), r.stderr);
 });

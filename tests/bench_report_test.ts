@@ -1,4 +1,4 @@
-import { deepEqual as assertEquals } from "node:assert/strict";
+import { assertEquals } from "@std/assert";
 import {
   ANSI,
   type BenchResult,
@@ -8,7 +8,7 @@ import {
   renderJson,
   renderProgress,
   renderText,
-} from "../lib/bench_report.ts";
+} from "../lib/bench/report.ts";
 
 const SPEC: BenchSpec = {
   target: "127.0.0.1:9000",

@@ -1,7 +1,7 @@
-import { deepEqual as assertEquals } from "node:assert/strict";
-import { LatencyHistogram, perSecond } from "../lib/bench_stats.ts";
-import { firstDifference, words } from "../lib/bench_client.ts";
-import { split } from "../lib/bench.ts";
+import { assertEquals } from "@std/assert";
+import { LatencyHistogram, perSecond } from "../lib/bench/stats.ts";
+import { firstDifference, words } from "../lib/bench/client.ts";
+import { split } from "../lib/bench/bench.ts";
 
 Deno.test("LatencyHistogram: summary of 1..1000 us", () => {
   const h = new LatencyHistogram();

@@ -1,5 +1,5 @@
-import { assertEquals, assertThrows } from "./assert.ts";
-import { accessDenied, cidrContains, parseCidr, parseIp } from "../lib/cidr.ts";
+import { assertEquals, assertThrows } from "@std/assert";
+import { accessDenied, cidrContains, parseCidr, parseIp } from "../lib/serve/cidr.ts";
 
 Deno.test("parseIp reads IPv4, IPv6 and IPv4-mapped IPv6", () => {
   assertEquals(parseIp("127.0.0.1"), { family: 4, value: 0x7f000001n });

@@ -5,9 +5,9 @@
  * trace, no hang. The seed is printed so a failure can be replayed (FUZZ_SEED=N).
  */
 
-import { assert, assertEquals } from "./assert.ts";
-import { COMMANDS, parseCli } from "../lib/cli.ts";
-import { UsageError } from "../lib/errors.ts";
+import { assert, assertEquals } from "@std/assert";
+import { COMMANDS, parseCli } from "../lib/cli/cli.ts";
+import { UsageError } from "../lib/common/errors.ts";
 import { runCli } from "./helpers.ts";
 
 const SEED = Number(Deno.env.get("FUZZ_SEED") ?? Date.now() % 1_000_000);

@@ -1,6 +1,6 @@
-import { assert, assertEquals, assertThrows } from "./assert.ts";
-import { commandHelp, COMMANDS, type Invocation, mainHelp, parseCli } from "../lib/cli.ts";
-import { UsageError } from "../lib/errors.ts";
+import { assert, assertEquals, assertThrows } from "@std/assert";
+import { commandHelp, COMMANDS, type Invocation, mainHelp, parseCli } from "../lib/cli/cli.ts";
+import { UsageError } from "../lib/common/errors.ts";
 
 Deno.test("the declaration is consistent", () => {
   const names = new Set<string>();

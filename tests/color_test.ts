@@ -1,5 +1,5 @@
-import { assertEquals } from "./assert.ts";
-import { type ColorContext, colorFor, stripColor, styles, useColor } from "../lib/color.ts";
+import { assertEquals } from "@std/assert";
+import { type ColorContext, colorFor, stripColor, styles, useColor } from "../lib/common/color.ts";
 
 Deno.test("color: when to use it", () => {
   const table: [ColorContext, boolean][] = [

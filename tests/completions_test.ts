@@ -1,4 +1,4 @@
-import { assert, assertEquals, assertMatch, assertThrows } from "./assert.ts";
+import { assert, assertEquals, assertMatch, assertThrows } from "@std/assert";
 import {
   COMMANDS,
   type CommandSpec,
@@ -7,9 +7,9 @@ import {
   mainHelp,
   parseCli,
   SHELLS,
-} from "../lib/cli.ts";
-import { completionScript } from "../lib/completions.ts";
-import { UsageError } from "../lib/errors.ts";
+} from "../lib/cli/cli.ts";
+import { completionScript } from "../lib/cli/completions.ts";
+import { UsageError } from "../lib/common/errors.ts";
 import { runCli } from "./helpers.ts";
 
 Deno.test("completions: parsing the command line", () => {

@@ -3,7 +3,7 @@
  * and unix sockets. Checks stdout bytes, stderr lines and exit codes.
  */
 
-import { assert, assertEquals, assertMatch } from "./assert.ts";
+import { assert, assertEquals, assertMatch } from "@std/assert";
 import { LineReader, randomBytes, runCli, sha256, spawnCli, startServe } from "./helpers.ts";
 import {
   closedPort,

@@ -1,10 +1,14 @@
 /** Pure parts of `connect`: terminal escaping, the --wait backoff, result lines. */
 
-import { assertEquals } from "./assert.ts";
-import { escapeForTerminal, escapeOneLine, TerminalEscaper } from "../lib/terminal_escape.ts";
-import { backoffDelayMs } from "../lib/backoff.ts";
-import { renderCheckLine } from "../lib/connect_report.ts";
-import { RepeatReader } from "../lib/connect.ts";
+import { assertEquals } from "@std/assert";
+import {
+  escapeForTerminal,
+  escapeOneLine,
+  TerminalEscaper,
+} from "../lib/connect/terminal_escape.ts";
+import { backoffDelayMs } from "../lib/common/backoff.ts";
+import { renderCheckLine } from "../lib/connect/report.ts";
+import { RepeatReader } from "../lib/connect/connect.ts";
 
 const bytes = (...values: number[]) => new Uint8Array(values);
 const text = (s: string) => new TextEncoder().encode(s);

@@ -1,8 +1,8 @@
 /** `connect --crlf`: LF → CRLF over a chunked stream, CRLF kept, binary bytes untouched. */
 
-import { assert, assertEquals } from "./assert.ts";
-import { CrlfEncoder, CrlfReader } from "../lib/crlf.ts";
-import type { ChunkReader } from "../lib/pipe.ts";
+import { assert, assertEquals } from "@std/assert";
+import { CrlfEncoder, CrlfReader } from "../lib/connect/crlf.ts";
+import type { ChunkReader } from "../lib/common/pipe.ts";
 
 const encode = (s: string) => new TextEncoder().encode(s);
 const decode = (b: Uint8Array) => new TextDecoder().decode(b);

@@ -4,7 +4,7 @@
  * and the peer closing.
  */
 
-import { assert, assertEquals, assertMatch } from "./assert.ts";
+import { assert, assertEquals, assertMatch } from "@std/assert";
 import { cliCommand, ROOT } from "./helpers.ts";
 import { oneShotPeer } from "./connect_helpers.ts";
 

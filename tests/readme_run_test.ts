@@ -15,7 +15,7 @@
  * talks to and says what each line must print.
  */
 
-import { assert, assertEquals } from "./assert.ts";
+import { assert, assertEquals } from "@std/assert";
 import { cliCommand, ROOT } from "./helpers.ts";
 import { README, type ReadmeBlock, readmeBlocks, SHELL_LANGS } from "./readme_blocks.ts";
 

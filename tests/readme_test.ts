@@ -4,8 +4,8 @@
  * `deno task NAME` it mentions must exist in deno.json.
  */
 
-import { assert } from "./assert.ts";
-import { parseCli } from "../lib/cli.ts";
+import { assert } from "@std/assert";
+import { parseCli } from "../lib/cli/cli.ts";
 import denoJson from "../deno.json" with { type: "json" };
 import { README as readme, readmeBlocks, SHELL_LANGS } from "./readme_blocks.ts";
 

@@ -1,4 +1,4 @@
-import { assert, assertEquals, assertThrows } from "./assert.ts";
+import { assert, assertEquals, assertThrows } from "@std/assert";
 import {
   artifactName,
   compileArgs,
@@ -18,16 +18,25 @@ Deno.test("release: the compile task's flags are the one declaration", async () 
   const permission = denoJson.tasks.tcpkit.split(/\s+/).find((w) => w.startsWith("-P="));
   assert(permission && spec.flags.includes(permission), `${permission} in ${spec.flags}`);
   // Every Worker module is bundled.
-  for await (const entry of Deno.readDir(`${ROOT}lib`)) {
-    if (!entry.name.endsWith(".ts")) continue;
-    const source = await Deno.readTextFile(`${ROOT}lib/${entry.name}`);
-    for (const match of source.matchAll(/new Worker\(new URL\("\.\/([\w.]+)"/g)) {
-      const include = spec.flags.indexOf(`lib/${match[1]}`);
-      assert(include > 0 && spec.flags[include - 1] === "--include", `--include lib/${match[1]}`);
+  for await (const entry of walkTs(`${ROOT}lib`)) {
+    const source = await Deno.readTextFile(entry);
+    for (const match of source.matchAll(/new Worker\(new URL\("(\.{1,2}\/[\w./]+)"/g)) {
+      const module = new URL(match[1], `file://${entry}`).pathname.slice(ROOT.length);
+      const include = spec.flags.indexOf(module);
+      assert(include > 0 && spec.flags[include - 1] === "--include", `--include ${module}`);
     }
   }
   assert(denoJson.tasks.release.includes("scripts/release.ts"));
 });
+
+/** Every .ts file under `dir`, recursively. */
+async function* walkTs(dir: string): AsyncGenerator<string> {
+  for await (const entry of Deno.readDir(dir)) {
+    const path = `${dir}/${entry.name}`;
+    if (entry.isDirectory) yield* walkTs(path);
+    else if (entry.name.endsWith(".ts")) yield path;
+  }
+}
 
 Deno.test("release: parsing a compile task", () => {
   assertEquals(parseCompileTask("deno compile -q -P=x --include a.ts -o dist/t main.ts"), {

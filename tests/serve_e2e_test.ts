@@ -1,6 +1,6 @@
 /** End-to-end tests: spawn the real CLI (with deno.json's permission set) and check its contract. */
 
-import { assert, assertEquals, assertMatch } from "./assert.ts";
+import { assert, assertEquals, assertMatch } from "@std/assert";
 import denoJson from "../deno.json" with { type: "json" };
 import { randomBytes, runCli, startServe } from "./helpers.ts";
 

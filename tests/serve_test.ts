@@ -1,9 +1,9 @@
 /** Integration tests for the server on real loopback sockets, in-process. */
 
-import { assert, assertEquals } from "./assert.ts";
-import { defaultServeOptions, type ServeOptions } from "../lib/cli.ts";
-import { serve } from "../lib/serve.ts";
-import type { LogEvent, ServeSummary } from "../lib/serve_log.ts";
+import { assert, assertEquals } from "@std/assert";
+import { defaultServeOptions, type ServeOptions } from "../lib/cli/cli.ts";
+import { serve } from "../lib/serve/serve.ts";
+import type { LogEvent, ServeSummary } from "../lib/serve/log.ts";
 import { randomBytes } from "./helpers.ts";
 
 interface Running {
@@ -215,7 +215,7 @@ Deno.test("IPv6 and unix sockets", async () => {
 });
 
 Deno.test("--allow/--deny refuse peers at accept and count them", async () => {
-  const { parseCidr } = await import("../lib/cidr.ts");
+  const { parseCidr } = await import("../lib/serve/cidr.ts");
   const denied = await startServer({ access: { allow: [], deny: [parseCidr("127.0.0.0/8")] } });
   const conn = await Deno.connect({ hostname: "127.0.0.1", port: denied.port });
   assertEquals((await readAll(conn).catch(() => new Uint8Array())).length, 0);

@@ -1,8 +1,8 @@
-import { assert, assertEquals } from "./assert.ts";
-import { connectionBudget, FD_HEADROOM, parseUlimitOutput } from "../lib/fd_limit.ts";
-import { ServeCounters } from "../lib/serve_counters.ts";
-import { renderLogEvent } from "../lib/serve_log.ts";
-import { MAX_BUFFER, MIN_BUFFER, nextBufferSize } from "../lib/serve_modes.ts";
+import { assert, assertEquals } from "@std/assert";
+import { connectionBudget, FD_HEADROOM, parseUlimitOutput } from "../lib/common/fd_limit.ts";
+import { ServeCounters } from "../lib/serve/counters.ts";
+import { renderLogEvent } from "../lib/serve/log.ts";
+import { MAX_BUFFER, MIN_BUFFER, nextBufferSize } from "../lib/serve/modes.ts";
 
 const NOW = new Date("2026-01-02T03:04:05.678Z");
 

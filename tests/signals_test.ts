@@ -3,7 +3,7 @@
  * ends at once with 130 and says nothing.
  */
 
-import { assertEquals, assertMatch } from "./assert.ts";
+import { assertEquals, assertMatch } from "@std/assert";
 import { LineReader, spawnCli, startServe } from "./helpers.ts";
 
 Deno.test("SIGINT during bench prints the results so far and exits 130", async () => {

@@ -4,9 +4,9 @@
  * not cut the transfer short.
  */
 
-import { assertEquals } from "./assert.ts";
+import { assertEquals } from "@std/assert";
 import { LineReader, randomBytes, runCli, sha256, spawnCli } from "./helpers.ts";
-import { PEER_EOF_GRACE_MS } from "../lib/pipe.ts";
+import { PEER_EOF_GRACE_MS } from "../lib/common/pipe.ts";
 
 Deno.test("serve --stdio > out receives a whole file from connect < in", async () => {
   const data = randomBytes(3 * 1024 * 1024 + 7);

@@ -1,14 +1,14 @@
 /**
- * The short reliability suite (bench/stress.ts --short) as part of the tests: floods,
+ * The short reliability suite (perf/stress.ts --short) as part of the tests: floods,
  * fd exhaustion, slowloris, resets, non-reading clients, SIGTERM under load, a soak.
  */
 
-import { assert, assertEquals, assertMatch } from "./assert.ts";
+import { assert, assertEquals, assertMatch } from "@std/assert";
 import { ROOT } from "./helpers.ts";
 
 Deno.test("stress suite (short): every scenario passes and loses nothing", async () => {
   const output = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-q", "-A", "bench/stress.ts", "--short"],
+    args: ["run", "-q", "-A", "perf/stress.ts", "--short"],
     cwd: ROOT,
     stdin: "null",
     env: { NO_COLOR: "1" },

@@ -1,6 +1,6 @@
 /** The run-from-source tasks and the compiled binary get the same runtime flags. */
 
-import { assertEquals } from "./assert.ts";
+import { assertEquals } from "@std/assert";
 import denoJson from "../deno.json" with { type: "json" };
 
 const runtimeFlags = (task: string) =>

@@ -1,4 +1,4 @@
-import { assertEquals, assertThrows } from "./assert.ts";
+import { assertEquals, assertThrows } from "@std/assert";
 import {
   formatBytes,
   formatCount,
@@ -6,7 +6,7 @@ import {
   parseCount,
   parseDuration,
   parseSize,
-} from "../lib/units.ts";
+} from "../lib/common/units.ts";
 
 Deno.test("parseDuration accepts units", () => {
   const table: [string, number][] = [

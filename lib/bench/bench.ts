@@ -6,10 +6,10 @@
  * and histograms, and writes the report (text or JSON) on stdout.
  */
 
-import { colorFor } from "./color.ts";
-import { type Address, formatAddress } from "./address.ts";
-import { MEASURE, STOP, WARMUP } from "./bench_client.ts";
-import type { ClientPlan, ClientReport } from "./bench_client.ts";
+import { colorFor } from "../common/color.ts";
+import { type Address, formatAddress } from "../common/address.ts";
+import { MEASURE, STOP, WARMUP } from "./client.ts";
+import type { ClientPlan, ClientReport } from "./client.ts";
 import {
   type BenchResult,
   type BenchSpec,
@@ -18,14 +18,14 @@ import {
   renderJson,
   renderProgress,
   renderText,
-} from "./bench_report.ts";
-import { LatencyHistogram } from "./bench_stats.ts";
-import type { BenchWorkerReply, BenchWorkerRequest } from "./bench_worker.ts";
-import { type BenchOptions, defaultServeOptions } from "./cli.ts";
-import { RuntimeError } from "./errors.ts";
-import { ServeCounters } from "./serve_counters.ts";
-import type { WorkerReply, WorkerStart } from "./serve_worker.ts";
-import { writeStderrLine } from "./stderr.ts";
+} from "./report.ts";
+import { LatencyHistogram } from "./stats.ts";
+import type { BenchWorkerReply, BenchWorkerRequest } from "./worker.ts";
+import { type BenchOptions, defaultServeOptions } from "../cli/cli.ts";
+import { RuntimeError } from "../common/errors.ts";
+import { ServeCounters } from "../serve/counters.ts";
+import type { WorkerReply, WorkerStart } from "../serve/worker.ts";
+import { writeStderrLine } from "../common/stderr.ts";
 
 /** How long the embedded server may take to finish once asked to stop. */
 const SERVER_STOP_MS = 2000;
@@ -220,7 +220,7 @@ class ClientWorker {
   onInterval: (reply: Extract<BenchWorkerReply, { type: "interval" }>) => void = () => {};
 
   constructor(plan: ClientPlan) {
-    this.#worker = new Worker(new URL("./bench_worker.ts", import.meta.url), { type: "module" });
+    this.#worker = new Worker(new URL("./worker.ts", import.meta.url), { type: "module" });
     let resolveReady!: (r: { connected: number; firstError: string | undefined }) => void;
     let resolveResult!: (r: ClientReport) => void;
     let reject!: (e: Error) => void;
@@ -332,7 +332,7 @@ class EmbeddedServer {
   private constructor(private worker: Worker, readonly port: number, private done: Promise<void>) {}
 
   static start(mode: "echo" | "discard"): Promise<EmbeddedServer> {
-    const worker = new Worker(new URL("./serve_worker.ts", import.meta.url), { type: "module" });
+    const worker = new Worker(new URL("../serve/worker.ts", import.meta.url), { type: "module" });
     let resolveDone!: () => void;
     const done = new Promise<void>((r) => resolveDone = r);
     return new Promise((resolve, reject) => {

@@ -11,7 +11,7 @@
  * after is a human-readable reason. `awk '$2 == "open" { print $1 }'` lists open ports.
  */
 
-import { formatBytes } from "./units.ts";
+import { formatBytes } from "../common/units.ts";
 
 /** The outcome of checking one target. */
 export interface CheckResult {

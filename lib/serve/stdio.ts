@@ -5,14 +5,14 @@
  * (or, with `--keep-sending`, once stdin has been sent as well).
  */
 
-import { formatNetAddr } from "./address.ts";
-import type { ServeOptions } from "./cli.ts";
-import { describeNetError, RuntimeError } from "./errors.ts";
-import { closeQuietly } from "./io.ts";
-import { bridge } from "./pipe.ts";
+import { formatNetAddr } from "../common/address.ts";
+import type { ServeOptions } from "../cli/cli.ts";
+import { describeNetError, RuntimeError } from "../common/errors.ts";
+import { closeQuietly } from "../common/io.ts";
+import { bridge } from "../common/pipe.ts";
 import { bindListener } from "./server.ts";
-import { StdinRingReader } from "./stdin_reader.ts";
-import { writeStderrLine } from "./stderr.ts";
+import { StdinRingReader } from "../common/stdin_reader.ts";
+import { writeStderrLine } from "../common/stderr.ts";
 
 /** Serves one connection over stdin/stdout; resolves to the exit code. */
 export async function serveStdio(options: ServeOptions): Promise<number> {

@@ -4,7 +4,7 @@
  * slower and break half-close) and reports the bytes it moved.
  */
 
-import { writeAll } from "./io.ts";
+import { writeAll } from "../common/io.ts";
 
 /** Per-connection state shared with the server's idle sweeper. */
 export interface ConnState {

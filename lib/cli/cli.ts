@@ -7,10 +7,10 @@
  */
 
 import { parseArgs } from "node:util";
-import { type Address, parseAddress, parseAddressRange } from "./address.ts";
-import { type AccessRules, type Cidr, parseCidr } from "./cidr.ts";
-import { UsageError } from "./errors.ts";
-import { parseCount, parseDuration, parseSize } from "./units.ts";
+import { type Address, parseAddress, parseAddressRange } from "../common/address.ts";
+import { type AccessRules, type Cidr, parseCidr } from "../serve/cidr.ts";
+import { UsageError } from "../common/errors.ts";
+import { parseCount, parseDuration, parseSize } from "../common/units.ts";
 
 /** How a flag's value is read. */
 export type FlagKind = "boolean" | "string" | "count" | "duration" | "size" | "choice";

@@ -4,18 +4,12 @@
  * directly for one thread, and by each Worker for `--workers N`.
  */
 
-import { type Address, formatAddress, formatNetAddr } from "./address.ts";
+import { type Address, formatAddress, formatNetAddr } from "../common/address.ts";
 import { accessDenied, type AccessRules } from "./cidr.ts";
-import { describeNetError, RuntimeError } from "./errors.ts";
-import type { ServeCounters } from "./serve_counters.ts";
-import type { CloseReason, LogEvent } from "./serve_log.ts";
-import {
-  type ConnState,
-  discardLoop,
-  echoLoop,
-  sourceLoop,
-  type TickClock,
-} from "./serve_modes.ts";
+import { describeNetError, RuntimeError } from "../common/errors.ts";
+import type { ServeCounters } from "./counters.ts";
+import type { CloseReason, LogEvent } from "./log.ts";
+import { type ConnState, discardLoop, echoLoop, sourceLoop, type TickClock } from "./modes.ts";
 
 /** What one server loop needs besides its listener. */
 export interface ServerContext {

@@ -3,9 +3,9 @@
  * one server loop. Log events go back to the main thread, which owns stderr.
  */
 
-import type { ServeOptions } from "./cli.ts";
-import { ServeCounters } from "./serve_counters.ts";
-import type { LogEvent } from "./serve_log.ts";
+import type { ServeOptions } from "../cli/cli.ts";
+import { ServeCounters } from "./counters.ts";
+import type { LogEvent } from "./log.ts";
 import { bindListener, runServer } from "./server.ts";
 
 /** Main thread → Worker: start serving. */

@@ -3,7 +3,7 @@
  * caller decides where lines go (stderr) and supplies the timestamp.
  */
 
-import { formatBytes, formatDuration } from "./units.ts";
+import { formatBytes, formatDuration } from "../common/units.ts";
 
 /** Why a connection ended, as logged. */
 export type CloseReason =

@@ -4,7 +4,7 @@
  */
 
 import type { Invocation, ServeOptions } from "./cli.ts";
-import denoJson from "../deno.json" with { type: "json" };
+import denoJson from "../../deno.json" with { type: "json" };
 
 // Each command's modules load only when it runs (static specifiers, so `deno compile`
 // still bundles them): a server holding 10k connections does not carry bench's code.
@@ -25,16 +25,16 @@ export async function runInvocation(invocation: Invocation): Promise<number> {
       return 0;
     case "serve":
       if (invocation.options.stdio) {
-        const { serveStdio } = await import("./stdio_bridge.ts");
+        const { serveStdio } = await import("../serve/stdio.ts");
         return await serveStdio(invocation.options);
       }
       return await runServe(invocation.options);
     case "connect": {
-      const { runConnect } = await import("./connect.ts");
+      const { runConnect } = await import("../connect/connect.ts");
       return await runConnect(invocation.options);
     }
     case "bench": {
-      const { runBench } = await import("./bench.ts");
+      const { runBench } = await import("../bench/bench.ts");
       return await runBench(invocation.options);
     }
     case "completions": {
@@ -46,7 +46,7 @@ export async function runInvocation(invocation: Invocation): Promise<number> {
 }
 
 async function runServe(options: ServeOptions): Promise<number> {
-  const { serve, stderrLogger } = await import("./serve.ts");
+  const { serve, stderrLogger } = await import("../serve/serve.ts");
   const log = stderrLogger(options.log, options.quiet);
   const stop = new AbortController();
   const force = new AbortController();

@@ -13,11 +13,11 @@
  */
 
 import { Buffer } from "node:buffer";
-import type { Address } from "./address.ts";
-import { LatencyHistogram } from "./bench_stats.ts";
-import type { ErrorKind } from "./bench_report.ts";
-import { describeNetError } from "./errors.ts";
-import { closeQuietly } from "./io.ts";
+import type { Address } from "../common/address.ts";
+import { LatencyHistogram } from "./stats.ts";
+import type { ErrorKind } from "./report.ts";
+import { describeNetError } from "../common/errors.ts";
+import { closeQuietly } from "../common/io.ts";
 
 /** Run phases, stored in the shared phase cell. */
 export const WARMUP = 0;

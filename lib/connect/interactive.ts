@@ -6,10 +6,10 @@
  * session; the peer closing ends it with a message.
  */
 
-import type { ConnectOptions } from "./cli.ts";
-import { describeNetError, RuntimeError } from "./errors.ts";
-import { type ByteWriter, writeAll } from "./io.ts";
-import { ActivityWatch, type ByteReader } from "./pipe.ts";
+import type { ConnectOptions } from "../cli/cli.ts";
+import { describeNetError, RuntimeError } from "../common/errors.ts";
+import { type ByteWriter, writeAll } from "../common/io.ts";
+import { ActivityWatch, type ByteReader } from "../common/pipe.ts";
 import { escapeOneLine, TerminalEscaper } from "./terminal_escape.ts";
 
 /** The terminal side of a session; defaults to the process's stdin/stdout/stderr. */

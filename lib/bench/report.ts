@@ -5,9 +5,9 @@
  * snake_case keys carry their units. Rendering returns strings; bench.ts writes them.
  */
 
-import { type Styles, styles } from "./color.ts";
-import type { IntervalStats, LatencyBin, LatencySummary } from "./bench_stats.ts";
-import { formatBytes, formatCount, formatDuration } from "./units.ts";
+import { type Styles, styles } from "../common/color.ts";
+import type { IntervalStats, LatencyBin, LatencySummary } from "./stats.ts";
+import { formatBytes, formatCount, formatDuration } from "../common/units.ts";
 
 /** What was asked for, as it appears in the report. */
 export interface BenchSpec {

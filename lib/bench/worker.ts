@@ -4,12 +4,7 @@
  * prints progress and the report.
  */
 
-import {
-  BenchClient,
-  type ClientPlan,
-  type ClientReport,
-  type IntervalReport,
-} from "./bench_client.ts";
+import { BenchClient, type ClientPlan, type ClientReport, type IntervalReport } from "./client.ts";
 
 /** Main thread → Worker. */
 export type BenchWorkerRequest =

@@ -4,9 +4,9 @@
  * time runs out. Targets are checked concurrently (bounded) and reported in order.
  */
 
-import { type Address, formatAddress } from "./address.ts";
-import type { CheckResult } from "./connect_report.ts";
-import { DialError, dialWithWait } from "./dial.ts";
+import { type Address, formatAddress } from "../common/address.ts";
+import type { CheckResult } from "./report.ts";
+import { DialError, dialWithWait } from "../common/dial.ts";
 
 /** Most connection attempts in flight at once, so a port range stays polite. */
 export const CHECK_CONCURRENCY = 32;

@@ -5,7 +5,7 @@
  * want CRLF, and shells and editors write LF.
  */
 
-import type { ChunkReader } from "./pipe.ts";
+import type { ChunkReader } from "../common/pipe.ts";
 
 const CR = 0x0d;
 const LF = 0x0a;

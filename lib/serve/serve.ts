@@ -3,15 +3,15 @@
  * (reusePort), and returns the summary once stopped and drained.
  */
 
-import { formatAddress, formatNetAddr } from "./address.ts";
-import type { ServeOptions } from "./cli.ts";
-import { RuntimeError } from "./errors.ts";
-import { connectionBudget, readOpenFileLimit } from "./fd_limit.ts";
-import { ServeCounters } from "./serve_counters.ts";
-import { type LogEvent, renderLogEvent, type ServeSummary } from "./serve_log.ts";
+import { formatAddress, formatNetAddr } from "../common/address.ts";
+import type { ServeOptions } from "../cli/cli.ts";
+import { RuntimeError } from "../common/errors.ts";
+import { connectionBudget, readOpenFileLimit } from "../common/fd_limit.ts";
+import { ServeCounters } from "./counters.ts";
+import { type LogEvent, renderLogEvent, type ServeSummary } from "./log.ts";
 import { bindListener, runServer, type ServerContext } from "./server.ts";
-import { writeStderrLine } from "./stderr.ts";
-import type { WorkerReply, WorkerStart } from "./serve_worker.ts";
+import { writeStderrLine } from "../common/stderr.ts";
+import type { WorkerReply, WorkerStart } from "./worker.ts";
 
 /** How serve is driven from outside. */
 export interface ServeControl {
@@ -123,7 +123,7 @@ class ServeWorker {
   }
 
   static start(options: ServeOptions, ctx: ServerContext, port: number): Promise<ServeWorker> {
-    const worker = new Worker(new URL("./serve_worker.ts", import.meta.url), { type: "module" });
+    const worker = new Worker(new URL("./worker.ts", import.meta.url), { type: "module" });
     const self = new ServeWorker(worker);
     return new Promise((resolve, reject) => {
       worker.onerror = (event) => {

@@ -9,7 +9,7 @@
  */
 
 import { cliCommand, ROOT } from "../tests/helpers.ts";
-import { writeAll } from "../lib/io.ts";
+import { writeAll } from "../lib/common/io.ts";
 import { freePort, referenceTools, run, waitForPort } from "./perf_common.ts";
 
 const SECONDS = Number(Deno.env.get("SECONDS_PER_RUN") ?? 3);

@@ -4,18 +4,18 @@
  * interactive (stdin is a terminal) or pipe (stdin → socket → stdout).
  */
 
-import { formatAddress, formatNetAddr } from "./address.ts";
-import type { ConnectOptions } from "./cli.ts";
-import { renderCheckLine, renderTransferSummary } from "./connect_report.ts";
-import { dialWithWait } from "./dial.ts";
-import { describeNetError, RuntimeError } from "./errors.ts";
+import { formatAddress, formatNetAddr } from "../common/address.ts";
+import type { ConnectOptions } from "../cli/cli.ts";
+import { renderCheckLine, renderTransferSummary } from "./report.ts";
+import { dialWithWait } from "../common/dial.ts";
+import { describeNetError, RuntimeError } from "../common/errors.ts";
 import { runInteractive } from "./interactive.ts";
 import { CrlfReader } from "./crlf.ts";
-import { closeQuietly, writeAll } from "./io.ts";
-import { bridge, BRIDGE_BUFFER_BYTES, type ByteReader, chunksOf } from "./pipe.ts";
+import { closeQuietly, writeAll } from "../common/io.ts";
+import { bridge, BRIDGE_BUFFER_BYTES, type ByteReader, chunksOf } from "../common/pipe.ts";
 import { checkTargets } from "./port_check.ts";
-import { StdinRingReader } from "./stdin_reader.ts";
-import { writeStderrLine } from "./stderr.ts";
+import { StdinRingReader } from "../common/stdin_reader.ts";
+import { writeStderrLine } from "../common/stderr.ts";
 
 /** Runs `connect` with its parsed options; resolves to the exit code. */
 export async function runConnect(options: ConnectOptions): Promise<number> {
