@@ -21,7 +21,8 @@ import {
 } from "./report.ts";
 import { LatencyHistogram } from "./stats.ts";
 import type { BenchWorkerReply, BenchWorkerRequest } from "./worker.ts";
-import { type BenchOptions, defaultServeOptions } from "../cli/cli.ts";
+import type { BenchOptions } from "./options.ts";
+import type { ServeOptions } from "../serve/options.ts";
 import { RuntimeError } from "../common/errors.ts";
 import { ServeCounters } from "../serve/counters.ts";
 import type { WorkerReply, WorkerStart } from "../serve/worker.ts";
@@ -30,8 +31,14 @@ import { writeStderrLine } from "../common/stderr.ts";
 /** How long the embedded server may take to finish once asked to stop. */
 const SERVER_STOP_MS = 2000;
 
-/** Runs the benchmark, writes its report on stdout; resolves to the exit code. */
-export async function runBench(options: BenchOptions): Promise<number> {
+/**
+ * Runs the benchmark, writes its report on stdout; resolves to the exit code.
+ * `serverDefaults` are `serve`'s defaults, the base of the embedded server's options.
+ */
+export async function runBench(
+  options: BenchOptions,
+  serverDefaults: ServeOptions,
+): Promise<number> {
   const interrupt = new AbortController();
   let interrupts = 0;
   const workers: ClientWorker[] = [];
@@ -46,7 +53,10 @@ export async function runBench(options: BenchOptions): Promise<number> {
   let result: BenchResult;
   try {
     if (options.address === undefined) {
-      server = await EmbeddedServer.start(options.mode === "stream" ? "discard" : "echo");
+      server = await EmbeddedServer.start(
+        serverDefaults,
+        options.mode === "stream" ? "discard" : "echo",
+      );
     }
     const address: Address = options.address ??
       { transport: "tcp", hostname: "127.0.0.1", port: server!.port };
@@ -331,7 +341,7 @@ class Progress {
 class EmbeddedServer {
   private constructor(private worker: Worker, readonly port: number, private done: Promise<void>) {}
 
-  static start(mode: "echo" | "discard"): Promise<EmbeddedServer> {
+  static start(defaults: ServeOptions, mode: "echo" | "discard"): Promise<EmbeddedServer> {
     const worker = new Worker(new URL("../serve/worker.ts", import.meta.url), { type: "module" });
     let resolveDone!: () => void;
     const done = new Promise<void>((r) => resolveDone = r);
@@ -353,7 +363,7 @@ class EmbeddedServer {
       const start: WorkerStart = {
         type: "start",
         options: {
-          ...defaultServeOptions(),
+          ...defaults,
           address: { transport: "tcp", hostname: "127.0.0.1", port: 0 },
           mode,
           drainTimeoutMs: SERVER_STOP_MS / 2,

@@ -7,10 +7,12 @@
  */
 
 import { parseArgs } from "node:util";
-import { type Address, parseAddress, parseAddressRange } from "../common/address.ts";
-import { type AccessRules, type Cidr, parseCidr } from "../serve/cidr.ts";
 import { UsageError } from "../common/errors.ts";
+import type { FlagValues } from "../common/flag_values.ts";
 import { parseCount, parseDuration, parseSize } from "../common/units.ts";
+import { type BenchOptions, benchOptions } from "../bench/options.ts";
+import { type ConnectOptions, connectOptions } from "../connect/options.ts";
+import { type ServeOptions, serveOptions } from "../serve/options.ts";
 
 /** How a flag's value is read. */
 export type FlagKind = "boolean" | "string" | "count" | "duration" | "size" | "choice";
@@ -60,72 +62,6 @@ export const HELP_FLAG: FlagSpec = {
 };
 
 const DAY_MS = 24 * 3_600_000;
-
-/** The serve command's typed options. */
-export interface ServeOptions {
-  /** Where to listen. @default 127.0.0.1:9999 */
-  address: Address;
-  /** @default "echo" */
-  mode: "echo" | "discard" | "source";
-  /** Most concurrent connections; undefined derives it from the open-file limit. */
-  maxConns: number | undefined;
-  /** Close a connection after this long without traffic; undefined never does. */
-  idleTimeoutMs: number | undefined;
-  /** How long open connections may finish after SIGINT/SIGTERM. @default 5000 */
-  drainTimeoutMs: number;
-  /** Drop per-connection log lines. @default false */
-  quiet: boolean;
-  /** @default "text" */
-  log: "text" | "json";
-  /** Accepting Workers sharing the port. @default 1 */
-  workers: number;
-  /** Bridge one connection to stdin/stdout instead of serving many. @default false */
-  stdio: boolean;
-  /** With stdio: when the peer half-closes first, send all of stdin anyway. @default false */
-  keepSending: boolean;
-  /** Peers allowed and denied at accept (TCP only). @default everyone */
-  access: AccessRules;
-}
-
-/** The connect command's typed options. */
-export interface ConnectOptions {
-  /** One or more targets; several (or a port range) only with --check. */
-  targets: Address[];
-  halfClose: boolean;
-  keepSending: boolean;
-  send: string[];
-  sendFile: string | undefined;
-  repeat: number;
-  intervalMs: number;
-  check: boolean;
-  waitMs: number | undefined;
-  timeoutMs: number;
-  idleTimeoutMs: number | undefined;
-  crlf: boolean;
-  verbose: boolean;
-}
-
-/** The bench command's typed options. */
-export interface BenchOptions {
-  /** Echo server to measure; undefined starts an embedded one. */
-  address: Address | undefined;
-  mode: "echo" | "stream" | "connect";
-  connections: number;
-  sizeBytes: number;
-  durationMs: number;
-  /** Stop after exactly this many messages instead of after a duration. */
-  count: number | undefined;
-  pipeline: number;
-  warmupMs: number;
-  /** Open loop: messages per second in total; undefined runs a closed loop. */
-  rate: number | undefined;
-  intervalMs: number;
-  json: boolean;
-  /** Client Workers; undefined picks one per core (minus one for a server on this machine). */
-  workers: number | undefined;
-  /** A message (or connect) that takes longer than this is a stall error. */
-  timeoutMs: number;
-}
 
 /** What the command line asks for. */
 export type Invocation =
@@ -519,11 +455,11 @@ export function parseCli(argv: string[]): Invocation {
   const flags = new Flags(spec, parsed.values);
   switch (spec.name) {
     case "serve":
-      return { command: "serve", options: buildServe(flags, positionals) };
+      return { command: "serve", options: serveOptions(flags, positionals) };
     case "connect":
-      return { command: "connect", options: buildConnect(flags, positionals) };
+      return { command: "connect", options: connectOptions(flags, positionals) };
     default:
-      return { command: "bench", options: buildBench(flags, positionals) };
+      return { command: "bench", options: benchOptions(flags, positionals) };
   }
 }
 
@@ -533,98 +469,7 @@ export function parseCli(argv: string[]): Invocation {
  */
 export function defaultServeOptions(): ServeOptions {
   const serve = commandSpec("serve");
-  return buildServe(new Flags(serve, parseFlags(serve, []).values), []);
-}
-
-function buildServe(flags: Flags, args: string[]): ServeOptions {
-  const options: ServeOptions = {
-    address: address("ADDRESS", args[0] ?? "127.0.0.1:9999", true),
-    mode: flags.choice("mode") as ServeOptions["mode"],
-    maxConns: flags.count("max-conns"),
-    idleTimeoutMs: flags.duration("idle-timeout"),
-    drainTimeoutMs: flags.duration("drain-timeout")!,
-    quiet: flags.bool("quiet"),
-    log: flags.choice("log") as ServeOptions["log"],
-    workers: flags.count("workers")!,
-    stdio: flags.bool("stdio"),
-    keepSending: flags.bool("keep-sending"),
-    access: { allow: flags.cidrs("allow"), deny: flags.cidrs("deny") },
-  };
-  if (options.workers > 1 && options.address.transport === "unix") {
-    throw new UsageError("--workers needs a TCP address; unix sockets cannot share a path");
-  }
-  if (options.stdio && options.workers > 1) {
-    throw new UsageError("--stdio serves one connection; it cannot be combined with --workers");
-  }
-  if (options.keepSending && !options.stdio) {
-    throw new UsageError("--keep-sending needs --stdio (it is about sending stdin)");
-  }
-  if (options.stdio && options.mode !== "echo") {
-    throw new UsageError("--stdio bridges to stdin/stdout; it cannot be combined with --mode");
-  }
-  return options;
-}
-
-function buildConnect(flags: Flags, args: string[]): ConnectOptions {
-  const check = flags.bool("check");
-  const targets = check
-    ? args.flatMap((text) => addressRange("ADDRESS", text))
-    : args.map((text) => address("ADDRESS", text, false));
-  if (!check && targets.length > 1) {
-    throw new UsageError("connect takes one ADDRESS (several only with --check/-z)");
-  }
-  const send = flags.strings("send");
-  const sendFile = flags.string("send-file");
-  if (send.length > 0 && sendFile !== undefined) {
-    throw new UsageError("use either --send or --send-file, not both");
-  }
-  const repeat = flags.count("repeat")!;
-  if (flags.given("repeat") && send.length === 0 && sendFile === undefined) {
-    throw new UsageError("--repeat needs --send or --send-file");
-  }
-  if (check && (send.length > 0 || sendFile !== undefined)) {
-    throw new UsageError("--check only tests the port; it cannot be combined with --send");
-  }
-  return {
-    targets,
-    halfClose: !flags.bool("no-half-close"),
-    keepSending: flags.bool("keep-sending"),
-    send,
-    sendFile,
-    repeat,
-    intervalMs: flags.duration("interval")!,
-    check,
-    waitMs: flags.duration("wait"),
-    timeoutMs: flags.duration("timeout")!,
-    idleTimeoutMs: flags.duration("idle-timeout"),
-    crlf: flags.bool("crlf"),
-    verbose: flags.bool("verbose"),
-  };
-}
-
-function buildBench(flags: Flags, args: string[]): BenchOptions {
-  const options: BenchOptions = {
-    address: args[0] === undefined ? undefined : address("ADDRESS", args[0], false),
-    mode: flags.choice("mode") as BenchOptions["mode"],
-    connections: flags.count("connections")!,
-    sizeBytes: flags.size("size") ?? (flags.choice("mode") === "stream" ? 128 * 1024 : 64),
-    durationMs: flags.duration("duration")!,
-    count: flags.count("count"),
-    pipeline: flags.count("pipeline")!,
-    warmupMs: flags.duration("warmup")!,
-    rate: flags.count("rate"),
-    intervalMs: flags.duration("interval")!,
-    json: flags.bool("json"),
-    workers: flags.count("workers"),
-    timeoutMs: flags.duration("timeout")!,
-  };
-  if (options.count !== undefined && flags.given("duration")) {
-    throw new UsageError("use either --count or --duration, not both");
-  }
-  if (options.rate !== undefined && options.mode !== "echo") {
-    throw new UsageError("--rate applies to --mode echo only");
-  }
-  return options;
+  return serveOptions(new Flags(serve, parseFlags(serve, []).values), []);
 }
 
 function knownCommand(name: string): CommandSpec {
@@ -633,22 +478,6 @@ function knownCommand(name: string): CommandSpec {
     throw new UsageError(`unknown command "${name}" (commands: ${COMMAND_NAMES.join(", ")})`);
   }
   return spec;
-}
-
-function address(label: string, text: string, listening: boolean): Address {
-  try {
-    return parseAddress(text, { allowPortZero: listening });
-  } catch (error) {
-    throw new UsageError(`invalid ${label}: ${(error as Error).message}`);
-  }
-}
-
-function addressRange(label: string, text: string): Address[] {
-  try {
-    return parseAddressRange(text);
-  } catch (error) {
-    throw new UsageError(`invalid ${label}: ${(error as Error).message}`);
-  }
 }
 
 type RawValues = Record<string, string | boolean | (string | boolean)[] | undefined>;
@@ -691,7 +520,7 @@ function describeParseError(error: Error): string {
 }
 
 /** Typed access to one command's parsed flags, applying declared defaults and limits. */
-class Flags {
+class Flags implements FlagValues {
   constructor(private spec: CommandSpec, private values: RawValues) {}
 
   given(name: string): boolean {
@@ -715,16 +544,6 @@ class Flags {
     this.flag(name, "string");
     const value = this.values[name];
     return Array.isArray(value) ? value.map(String) : [];
-  }
-
-  cidrs(name: string): Cidr[] {
-    return this.strings(name).map((text) => {
-      try {
-        return parseCidr(text);
-      } catch (error) {
-        throw new UsageError(`invalid value for --${name}: ${(error as Error).message}`);
-      }
-    });
   }
 
   choice(name: string): string {

@@ -3,7 +3,8 @@
  * implementations and returns the exit code. The edge between the CLI and the I/O.
  */
 
-import type { Invocation, ServeOptions } from "./cli.ts";
+import { defaultServeOptions, type Invocation } from "./cli.ts";
+import type { ServeOptions } from "../serve/options.ts";
 import denoJson from "../../deno.json" with { type: "json" };
 
 // Each command's modules load only when it runs (static specifiers, so `deno compile`
@@ -35,7 +36,7 @@ export async function runInvocation(invocation: Invocation): Promise<number> {
     }
     case "bench": {
       const { runBench } = await import("../bench/bench.ts");
-      return await runBench(invocation.options);
+      return await runBench(invocation.options, defaultServeOptions());
     }
     case "completions": {
       const { completionScript } = await import("./completions.ts");

@@ -9,6 +9,8 @@
  * Targets for `connect --check` may also name a port range: `HOST:8000-8010`.
  */
 
+import { UsageError } from "./errors.ts";
+
 /** A TCP endpoint. `hostname` holds IPv6 literals without brackets. */
 export interface TcpAddress {
   transport: "tcp";
@@ -134,4 +136,22 @@ export function formatNetAddr(addr: Deno.Addr): string {
   if ("path" in addr) return `unix:${addr.path || "(unnamed)"}`;
   if ("cid" in addr) return `vsock:${addr.cid}:${addr.port}`;
   return formatAddress({ transport: "tcp", hostname: addr.hostname, port: addr.port });
+}
+
+/** Parses a command-line ADDRESS argument; a bad one is a usage error. */
+export function addressArgument(text: string, listening: boolean): Address {
+  try {
+    return parseAddress(text, { allowPortZero: listening });
+  } catch (error) {
+    throw new UsageError(`invalid ADDRESS: ${(error as Error).message}`);
+  }
+}
+
+/** Parses a command-line ADDRESS that may be a port range (`connect -z`). */
+export function addressRangeArgument(text: string): Address[] {
+  try {
+    return parseAddressRange(text);
+  } catch (error) {
+    throw new UsageError(`invalid ADDRESS: ${(error as Error).message}`);
+  }
 }

@@ -5,7 +5,7 @@
  */
 
 import { formatAddress, formatNetAddr } from "../common/address.ts";
-import type { ConnectOptions } from "../cli/cli.ts";
+import type { ConnectOptions } from "./options.ts";
 import { renderCheckLine, renderTransferSummary } from "./report.ts";
 import { dialWithWait } from "../common/dial.ts";
 import { describeNetError, RuntimeError } from "../common/errors.ts";

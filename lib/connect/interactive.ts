@@ -6,7 +6,7 @@
  * session; the peer closing ends it with a message.
  */
 
-import type { ConnectOptions } from "../cli/cli.ts";
+import type { ConnectOptions } from "./options.ts";
 import { describeNetError, RuntimeError } from "../common/errors.ts";
 import { type ByteWriter, writeAll } from "../common/io.ts";
 import { ActivityWatch, type ByteReader } from "../common/pipe.ts";

@@ -4,7 +4,7 @@
  */
 
 import { formatAddress, formatNetAddr } from "../common/address.ts";
-import type { ServeOptions } from "../cli/cli.ts";
+import type { ServeOptions } from "./options.ts";
 import { RuntimeError } from "../common/errors.ts";
 import { connectionBudget, readOpenFileLimit } from "../common/fd_limit.ts";
 import { ServeCounters } from "./counters.ts";

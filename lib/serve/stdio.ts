@@ -6,7 +6,7 @@
  */
 
 import { formatNetAddr } from "../common/address.ts";
-import type { ServeOptions } from "../cli/cli.ts";
+import type { ServeOptions } from "./options.ts";
 import { describeNetError, RuntimeError } from "../common/errors.ts";
 import { closeQuietly } from "../common/io.ts";
 import { bridge } from "../common/pipe.ts";

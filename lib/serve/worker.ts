@@ -3,7 +3,7 @@
  * one server loop. Log events go back to the main thread, which owns stderr.
  */
 
-import type { ServeOptions } from "../cli/cli.ts";
+import type { ServeOptions } from "./options.ts";
 import { ServeCounters } from "./counters.ts";
 import type { LogEvent } from "./log.ts";
 import { bindListener, runServer } from "./server.ts";
