@@ -11,6 +11,7 @@
  * reported. Bounded: about ROUNDS x 6 x SECONDS seconds.
  */
 
+import { sleep } from "../lib/common/time.ts";
 import { cliCommand } from "../tests/helpers.ts";
 import { freePort, machine, median, referenceTools, run, waitForPort } from "./perf_common.ts";
 
@@ -99,7 +100,7 @@ async function streamComparison(ref: string) {
     }).spawn();
     let iperf: number;
     try {
-      await new Promise((r) => setTimeout(r, 300));
+      await sleep(300);
       const out = await run("iperf3", [
         "-c",
         "127.0.0.1",

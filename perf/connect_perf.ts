@@ -7,6 +7,7 @@
  * Env: PERF_BYTES (default 1 GiB), ROUNDS (default 3, alternating nc and tcpkit).
  */
 
+import { writeAll } from "../lib/common/io.ts";
 import { cliCommand, startServe } from "../tests/helpers.ts";
 import { freePort, machine, median, referenceTools, waitForPort } from "./perf_common.ts";
 
@@ -31,7 +32,7 @@ async function writeRandomFile(path: string, bytes: number) {
         crypto.getRandomValues(chunk.subarray(o, o + 65536));
       }
       const part = chunk.subarray(0, Math.min(chunk.length, bytes - written));
-      for (let o = 0; o < part.length;) o += await file.write(part.subarray(o));
+      await writeAll(file, part);
     }
   } finally {
     file.close();

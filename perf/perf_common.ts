@@ -4,6 +4,8 @@
  * line every benchmark record starts with.
  */
 
+import { sleep } from "../lib/common/time.ts";
+
 /** The repository root: tools run from here, as `deno task` runs them. */
 const ROOT = new URL("..", import.meta.url).pathname;
 
@@ -41,7 +43,7 @@ export async function waitForPort(port: number): Promise<void> {
       (await Deno.connect({ hostname: "127.0.0.1", port })).close();
       return;
     } catch {
-      await new Promise((r) => setTimeout(r, 50));
+      await sleep(50);
     }
   }
   throw new Error(`nothing listening on ${port}`);

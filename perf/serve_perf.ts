@@ -6,6 +6,7 @@
  * Env: SECONDS_PER_RUN (default 3), ROUNDS (default 3), IDLE_CONNS (default 10000).
  */
 
+import { sleep } from "../lib/common/time.ts";
 import { LineReader, spawnCli, startServe } from "../tests/helpers.ts";
 import { freePort, machine, median, referenceTools, run, waitForPort } from "./perf_common.ts";
 
@@ -134,7 +135,7 @@ async function idleMemory(): Promise<string[]> {
         }),
       );
     }
-    await new Promise((r) => setTimeout(r, 1000));
+    await sleep(1000);
     const loaded = rssMiB(child.pid);
     // A new client is still served while 10k sit idle.
     const started = performance.now();

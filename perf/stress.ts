@@ -6,6 +6,8 @@
  * --short runs smaller loads (CI, under two minutes); the default is the full suite.
  */
 
+import { writeAll } from "../lib/common/io.ts";
+import { sleep } from "../lib/common/time.ts";
 import { cliCommand, LineReader, ROOT, spawnCli } from "../tests/helpers.ts";
 
 const SHORT = Deno.args.includes("--short");
@@ -54,11 +56,6 @@ async function startServer(args: string[], ulimit?: number): Promise<Server> {
 }
 
 const connect = (port: number) => Deno.connect({ hostname: "127.0.0.1", port });
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function writeAll(conn: Deno.Conn, data: Uint8Array) {
-  for (let o = 0; o < data.length;) o += await conn.write(data.subarray(o));
-}
 
 /** Sends `size` random bytes, half-closes, and checks the echo byte for byte. */
 async function echoCheck(port: number, size: number): Promise<boolean> {

@@ -1,6 +1,6 @@
 import { assertEquals } from "@std/assert";
 import { LatencyHistogram, perSecond } from "../lib/bench/stats.ts";
-import { firstDifference, words } from "../lib/bench/client.ts";
+import { firstDifference, words } from "../lib/bench/pattern.ts";
 import { split } from "../lib/bench/bench.ts";
 
 Deno.test("LatencyHistogram: summary of 1..1000 us", () => {
@@ -93,7 +93,7 @@ Deno.test("firstDifference finds the first differing byte at any alignment", () 
     assertEquals(firstDifference(got, from, want, at, n, words(got), words(want)), -1);
     for (const bad of [0, 1, 5, 17, 39]) {
       got[from + bad] ^= 1;
-      assertEquals(firstDifference(got, from, want, at, n), bad);
+      assertEquals(firstDifference(got, from, want, at, n, words(got), words(want)), bad);
       got[from + bad] ^= 1;
     }
   }

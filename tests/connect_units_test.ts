@@ -73,7 +73,6 @@ Deno.test("backoffDelayMs doubles to a cap and never passes the deadline", () =>
   for (const [attempt, remaining, expected] of cases) {
     assertEquals(backoffDelayMs(attempt, remaining), expected, `attempt ${attempt}`);
   }
-  assertEquals(backoffDelayMs(3, 10_000, { initialMs: 10, factor: 3, maxMs: 50 }), 50);
 });
 
 Deno.test("renderCheckLine prints address, open|closed, then the reason", () => {

@@ -1,10 +1,15 @@
 /** Integration tests for the server on real loopback sockets, in-process. */
 
-import { assert, assertEquals } from "@std/assert";
+import { assert, assertEquals, assertInstanceOf } from "@std/assert";
 import { defaultServeOptions } from "../lib/cli/cli.ts";
 import type { ServeOptions } from "../lib/serve/options.ts";
 import { serve } from "../lib/serve/serve.ts";
 import type { LogEvent, ServeSummary } from "../lib/serve/log.ts";
+import { RuntimeError } from "../lib/common/errors.ts";
+import { writeAll } from "../lib/common/io.ts";
+import { sleep, waitSettled } from "../lib/common/time.ts";
+import { ServeCounters } from "../lib/serve/counters.ts";
+import { ServeWorkerHandle } from "../lib/serve/worker_handle.ts";
 import { randomBytes } from "./helpers.ts";
 
 interface Running {
@@ -62,10 +67,6 @@ async function readAll(conn: Deno.Conn, limit = Infinity): Promise<Uint8Array> {
   return out;
 }
 
-async function writeAll(conn: Deno.Conn, data: Uint8Array) {
-  for (let offset = 0; offset < data.length;) offset += await conn.write(data.subarray(offset));
-}
-
 /** Sends `data`, half-closes, and returns everything the server sent back. */
 async function roundTrip(port: number, data: Uint8Array): Promise<Uint8Array> {
   const conn = await Deno.connect({ hostname: "127.0.0.1", port });
@@ -100,7 +101,7 @@ Deno.test("echo: a stalled client does not delay others", async () => {
   // Sends 8 MiB and never reads: the server's writes to it block, others still echo.
   const stalled = await Deno.connect({ hostname: "127.0.0.1", port: server.port });
   const flood = writeAll(stalled, randomBytes(8 * 1024 * 1024)).catch(() => {});
-  await new Promise((r) => setTimeout(r, 100));
+  await sleep(100);
   const data = randomBytes(100_000);
   assertEquals(await roundTrip(server.port, data), data);
   stalled.close();
@@ -163,7 +164,7 @@ Deno.test("idle-timeout closes a silent connection, not a busy one", async () =>
   for (let i = 0; i < 8; i++) {
     await writeAll(busy, new Uint8Array([i]));
     assertEquals(await readAll(busy, 1), new Uint8Array([i]));
-    await new Promise((r) => setTimeout(r, 100));
+    await sleep(100);
   }
   assertEquals((await idleEnded).length, 0);
   idle.close();
@@ -237,4 +238,41 @@ Deno.test("--allow/--deny refuse peers at accept and count them", async () => {
   assertEquals((await readAll(outsider).catch(() => new Uint8Array())).length, 0);
   outsider.close();
   assertEquals((await elsewhere.stop()).refused, 1);
+});
+
+Deno.test("workers: two Workers share a port, log through the main thread, one summary", async () => {
+  const server = await startServer({ workers: 2 });
+  assert(server.port > 0);
+  const payloads = Array.from({ length: 8 }, (_, i) => randomBytes(10_000 + i));
+  const echoed = await Promise.all(payloads.map((p) => roundTrip(server.port, p)));
+  assertEquals(echoed, payloads);
+  const summary = await server.stop();
+  assertEquals(summary.served, 8);
+  assertEquals(summary.bytesIn, payloads.reduce((n, p) => n + p.length, 0));
+  // Each Worker's open/close events reach the main thread's log.
+  assertEquals(server.events.filter((e) => e.event === "close").length, 8);
+  assertEquals(server.events.filter((e) => e.event === "shutdown").length, 2);
+});
+
+Deno.test("worker handle: a busy port fails with the listen error; close() ends the Worker", async () => {
+  const busy = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const options: ServeOptions = {
+    ...defaultServeOptions(),
+    address: { transport: "tcp", hostname: "127.0.0.1", port: busy.addr.port },
+  };
+  const counters = new ServeCounters().buffer;
+  const error = await ServeWorkerHandle.start({ options, maxConns: 10, counters }).catch((e) => e);
+  busy.close();
+  assertInstanceOf(error, RuntimeError);
+  assertEquals(
+    error.message,
+    `cannot listen on "127.0.0.1:${busy.addr.port}": address already in use`,
+  );
+
+  const free = { ...options, address: { ...options.address, port: 0 } };
+  const handle = await ServeWorkerHandle.start({ options: free, maxConns: 10, counters });
+  assertEquals(await roundTrip(handle.port, new Uint8Array([1, 2])), new Uint8Array([1, 2]));
+  await handle.close(2000);
+  assertEquals(await waitSettled(handle.done, 0), true);
+  assertEquals(new ServeCounters(counters).snapshot().served, 1);
 });

@@ -1,15 +1,15 @@
 /**
  * `tcpkit bench`: orchestrates a benchmark run. Starts the embedded echo server in a
  * Worker when no ADDRESS is given, spreads the connections over client Workers
- * (bench_worker.ts), drives the phases (warmup, measure, stop) through a shared
+ * (worker.ts, each running client.ts), drives the phases (warmup, measure, stop) through a shared
  * cell, prints one progress line per interval on stderr, merges the Workers' results
  * and histograms, and writes the report (text or JSON) on stdout.
  */
 
 import { colorFor } from "../common/color.ts";
 import { type Address, formatAddress } from "../common/address.ts";
-import { MEASURE, STOP, WARMUP } from "./client.ts";
-import type { ClientPlan, ClientReport } from "./client.ts";
+import type { ClientReport } from "./client.ts";
+import { type ClientPlan, MEASURE, STOP, WARMUP } from "./strategy.ts";
 import {
   type BenchResult,
   type BenchSpec,
@@ -24,8 +24,10 @@ import type { BenchWorkerReply, BenchWorkerRequest } from "./worker.ts";
 import type { BenchOptions } from "./options.ts";
 import type { ServeOptions } from "../serve/options.ts";
 import { RuntimeError } from "../common/errors.ts";
+import { writeAll } from "../common/io.ts";
+import { waitSettled } from "../common/time.ts";
 import { ServeCounters } from "../serve/counters.ts";
-import type { WorkerReply, WorkerStart } from "../serve/worker.ts";
+import { ServeWorkerHandle } from "../serve/worker_handle.ts";
 import { writeStderrLine } from "../common/stderr.ts";
 
 /** How long the embedded server may take to finish once asked to stop. */
@@ -48,12 +50,12 @@ export async function runBench(
     else workers.forEach((w) => w.post({ type: "abort" }));
   };
   Deno.addSignalListener("SIGINT", onSignal);
-  let server: EmbeddedServer | undefined;
+  let server: ServeWorkerHandle | undefined;
   let spec: BenchSpec;
   let result: BenchResult;
   try {
     if (options.address === undefined) {
-      server = await EmbeddedServer.start(
+      server = await startEmbeddedServer(
         serverDefaults,
         options.mode === "stream" ? "discard" : "echo",
       );
@@ -83,11 +85,12 @@ export async function runBench(
   } finally {
     Deno.removeSignalListener("SIGINT", onSignal);
     workers.forEach((w) => w.terminate());
-    await server?.stop();
+    await server?.close(SERVER_STOP_MS);
   }
-  await writeStdout(
-    options.json ? renderJson(spec, result) : renderText(spec, result, colorFor(Deno.stdout)),
-  );
+  const report = options.json
+    ? renderJson(spec, result)
+    : renderText(spec, result, colorFor(Deno.stdout));
+  await writeAll(Deno.stdout, new TextEncoder().encode(report));
   // Ctrl-C still prints the results so far, then exits as an interrupted command does.
   if (interrupt.signal.aborted) return 130;
   return isClean(result) ? 0 : 1;
@@ -144,16 +147,16 @@ async function measure(
   progress.start();
   try {
     if (options.warmupMs > 0) {
-      await race(sleep(options.warmupMs), finished, interrupted);
+      await waitSettled(finished, options.warmupMs, interrupted);
       Atomics.store(phase, 0, MEASURE);
       measureStart = absNow();
     }
     let measureEnd: number | undefined;
     if (options.count === undefined) {
-      await race(sleep(options.durationMs), finished, interrupted);
+      await waitSettled(finished, options.durationMs, interrupted);
       measureEnd = absNow();
     } else {
-      await race(finished, interrupted);
+      await waitSettled(finished, Infinity, interrupted);
       if (interrupted.aborted) measureEnd = absNow();
     }
     Atomics.store(phase, 0, STOP);
@@ -338,71 +341,24 @@ class Progress {
 }
 
 /** The embedded echo (or discard) server: tcpkit's own server loop in a Worker. */
-class EmbeddedServer {
-  private constructor(private worker: Worker, readonly port: number, private done: Promise<void>) {}
-
-  static start(defaults: ServeOptions, mode: "echo" | "discard"): Promise<EmbeddedServer> {
-    const worker = new Worker(new URL("../serve/worker.ts", import.meta.url), { type: "module" });
-    let resolveDone!: () => void;
-    const done = new Promise<void>((r) => resolveDone = r);
-    return new Promise((resolve, reject) => {
-      worker.onerror = (event) => {
-        event.preventDefault();
-        reject(new RuntimeError(`embedded server failed: ${event.message}`));
-        resolveDone();
-      };
-      worker.onmessage = (event: MessageEvent<WorkerReply>) => {
-        const reply = event.data;
-        if (reply.type === "listening") resolve(new EmbeddedServer(worker, reply.port, done));
-        else if (reply.type === "failed") {
-          worker.terminate();
-          reject(new RuntimeError(`embedded server: ${reply.message}`));
-        } else if (reply.type === "done") resolveDone();
-        // Per-connection log events are not the benchmark's business.
-      };
-      const start: WorkerStart = {
-        type: "start",
-        options: {
-          ...defaults,
-          address: { transport: "tcp", hostname: "127.0.0.1", port: 0 },
-          mode,
-          drainTimeoutMs: SERVER_STOP_MS / 2,
-          quiet: true,
-        },
-        maxConns: 1_000_000,
-        counters: new ServeCounters().buffer,
-      };
-      worker.postMessage(start);
+async function startEmbeddedServer(
+  defaults: ServeOptions,
+  mode: "echo" | "discard",
+): Promise<ServeWorkerHandle> {
+  try {
+    // Per-connection log events are not the benchmark's business: no `log`.
+    return await ServeWorkerHandle.start({
+      options: {
+        ...defaults,
+        address: { transport: "tcp", hostname: "127.0.0.1", port: 0 },
+        mode,
+        drainTimeoutMs: SERVER_STOP_MS / 2,
+        quiet: true,
+      },
+      maxConns: 1_000_000,
+      counters: new ServeCounters().buffer,
     });
+  } catch (error) {
+    throw new RuntimeError(`embedded server: ${(error as Error).message}`);
   }
-
-  async stop(): Promise<void> {
-    this.worker.postMessage({ type: "stop" });
-    await race(this.done, sleep(SERVER_STOP_MS));
-    this.worker.terminate();
-  }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** Resolves when the first promise settles or the signal aborts. Timers left behind are harmless here. */
-function race(...items: (Promise<unknown> | AbortSignal)[]): Promise<void> {
-  return new Promise((resolve) => {
-    for (const item of items) {
-      if (item instanceof AbortSignal) {
-        if (item.aborted) resolve();
-        else item.addEventListener("abort", () => resolve(), { once: true });
-      } else {
-        item.then(() => resolve(), () => resolve());
-      }
-    }
-  });
-}
-
-async function writeStdout(text: string) {
-  const bytes = new TextEncoder().encode(text);
-  let offset = 0;
-  while (offset < bytes.length) offset += await Deno.stdout.write(bytes.subarray(offset));
 }

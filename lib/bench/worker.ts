@@ -4,7 +4,8 @@
  * prints progress and the report.
  */
 
-import { BenchClient, type ClientPlan, type ClientReport, type IntervalReport } from "./client.ts";
+import { BenchClient, type ClientReport, type IntervalReport } from "./client.ts";
+import type { ClientPlan } from "./strategy.ts";
 
 /** Main thread → Worker. */
 export type BenchWorkerRequest =

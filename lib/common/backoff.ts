@@ -4,29 +4,19 @@
  * and a port that never opens costs few attempts.
  */
 
-/** Options for {@linkcode backoffDelayMs}. */
-export interface BackoffOptions {
-  /** First pause. @default 50 */
-  initialMs?: number;
-  /** Growth per attempt. @default 2 */
-  factor?: number;
-  /** Longest pause. @default 1000 */
-  maxMs?: number;
-}
+/** First pause. */
+const INITIAL_MS = 50;
+/** Growth per attempt. */
+const FACTOR = 2;
+/** Longest pause. */
+const MAX_MS = 1000;
 
 /**
  * The pause before retry number `attempt` (1 for the first retry), clipped so it
  * ends no later than `remainingMs` from now. Returns 0 when no time remains.
  */
-export function backoffDelayMs(
-  attempt: number,
-  remainingMs: number,
-  options: BackoffOptions = {},
-): number {
-  const initialMs = options.initialMs ?? 50;
-  const factor = options.factor ?? 2;
-  const maxMs = options.maxMs ?? 1000;
+export function backoffDelayMs(attempt: number, remainingMs: number): number {
   if (remainingMs <= 0) return 0;
-  const delay = Math.min(initialMs * factor ** Math.max(0, attempt - 1), maxMs);
+  const delay = Math.min(INITIAL_MS * FACTOR ** Math.max(0, attempt - 1), MAX_MS);
   return Math.min(delay, remainingMs);
 }

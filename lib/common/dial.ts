@@ -1,13 +1,15 @@
 /**
- * Opening client connections for `connect`: one attempt with a connect timeout, or
- * retries with backoff until a deadline (`--wait`). Failures become one-line
- * RuntimeErrors naming the address, e.g.
- * `cannot connect to "127.0.0.1:9": connection refused`.
+ * Opening client connections, for `connect`, its port checks and every `bench`
+ * connection: one attempt with a connect timeout (TCP and unix alike), or retries with
+ * backoff until a deadline (`--wait`). Failures become one-line RuntimeErrors naming
+ * the address, e.g. `cannot connect to "127.0.0.1:9": connection refused`.
  */
 
 import { type Address, formatAddress } from "./address.ts";
 import { backoffDelayMs } from "./backoff.ts";
 import { describeNetError, RuntimeError } from "./errors.ts";
+import { closeQuietly } from "./io.ts";
+import { abortable, sleep } from "./time.ts";
 import { formatDuration } from "./units.ts";
 
 /** Why one attempt failed, as a short phrase (`connection refused`, `timed out`). */
@@ -18,12 +20,17 @@ export class DialError extends RuntimeError {
   }
 }
 
-/** Connects once, giving up after `timeoutMs`. TCP conns get TCP_NODELAY. */
+/**
+ * Connects once, giving up after `timeoutMs`. TCP conns get TCP_NODELAY (Nagle would
+ * hold small writes ~40 ms). A unix connect takes no AbortSignal, so its timeout races
+ * it, and a conn that arrives too late is closed.
+ */
 export async function dial(address: Address, timeoutMs: number): Promise<Deno.Conn> {
   const signal = AbortSignal.timeout(timeoutMs);
   try {
     if (address.transport === "unix") {
-      return await withTimeout(Deno.connect({ transport: "unix", path: address.path }), signal);
+      const pending = Deno.connect({ transport: "unix", path: address.path });
+      return await abortable(pending, signal, closeQuietly);
     }
     const conn = await Deno.connect({
       transport: "tcp",
@@ -61,7 +68,7 @@ export async function dialWithWait(
     }
     const delayMs = backoffDelayMs(attempt, deadline - performance.now());
     if (delayMs <= 0) break;
-    await new Promise((resolve) => setTimeout(resolve, delayMs));
+    await sleep(delayMs);
   }
   throw new DialError(
     address,
@@ -79,20 +86,4 @@ function describeDialError(error: unknown): string {
     return "unknown host";
   }
   return text;
-}
-
-async function withTimeout<T extends Deno.Conn>(pending: Promise<T>, signal: AbortSignal) {
-  let onAbort = () => {};
-  const aborted = new Promise<never>((_, reject) => {
-    onAbort = () => reject(signal.reason);
-    signal.addEventListener("abort", onAbort, { once: true });
-  });
-  try {
-    return await Promise.race([pending, aborted]);
-  } catch (error) {
-    pending.then((conn) => conn.close(), () => {});
-    throw error;
-  } finally {
-    signal.removeEventListener("abort", onAbort);
-  }
 }

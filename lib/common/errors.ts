@@ -1,6 +1,8 @@
 /**
- * Error types that carry tcpkit's exit-code contract. Library code throws these;
- * only main.ts turns them into an exit status (2 for usage, 1 for everything else).
+ * Error types that carry tcpkit's exit-code contract (library code throws these; only
+ * main.ts turns them into an exit status: 2 for usage, 1 for everything else), and the
+ * one classification of the network errors Deno throws: by class and errno code, never
+ * by message text.
  */
 
 /** Bad command line: a flag, value or argument the user must fix. Exit code 2. */
@@ -34,5 +36,34 @@ export function describeNetError(error: unknown): string {
   if (error instanceof DOMException && error.name === "AbortError") return "aborted";
   const message = error instanceof Error ? error.message : String(error);
   // Deno appends " (os error N)"; the errno adds nothing for a shell user.
-  return message.replace(/ \(os error \d+\)$/, "").split("\n")[0].toLowerCase();
+  return message.split("\n")[0].replace(/ \(os error \d+\)$/, "").toLowerCase();
+}
+
+/** The errno name Deno attaches to an OS error (`"ECONNRESET"`, `"EMFILE"`), if any. */
+export function errorCode(error: unknown): string | undefined {
+  const code = (error as { code?: unknown } | null | undefined)?.code;
+  return typeof code === "string" ? code : undefined;
+}
+
+/** Errno codes that mean the other end of a connection is gone. */
+const PEER_GONE_CODES = new Set(["ECONNRESET", "EPIPE", "ECONNABORTED", "ENOTCONN"]);
+
+/**
+ * Whether `error` means the peer went away (reset, closed under a write, aborted):
+ * the normal end of a connection for a server, not a failure of tcpkit. Our own
+ * closed resource (`BadResource`), timeouts and `Interrupted` are not.
+ */
+export function isPeerGone(error: unknown): boolean {
+  return error instanceof Deno.errors.ConnectionReset ||
+    error instanceof Deno.errors.BrokenPipe ||
+    error instanceof Deno.errors.ConnectionAborted ||
+    error instanceof Deno.errors.NotConnected ||
+    error instanceof Deno.errors.UnexpectedEof ||
+    PEER_GONE_CODES.has(errorCode(error) ?? "");
+}
+
+/** Whether `error` is the process (EMFILE) or system (ENFILE) running out of file descriptors. */
+export function isOutOfFiles(error: unknown): boolean {
+  const code = errorCode(error);
+  return code === "EMFILE" || code === "ENFILE";
 }

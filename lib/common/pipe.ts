@@ -13,8 +13,9 @@
  * whole socket, which breaks half-close.
  */
 
-import { describeNetError, RuntimeError } from "./errors.ts";
+import { describeNetError, isPeerGone, RuntimeError } from "./errors.ts";
 import { type ByteWriter, writeAll } from "./io.ts";
+import { waitSettled } from "./time.ts";
 import { formatDuration } from "./units.ts";
 
 /** Anything that reads like `Deno.stdin` or a conn. */
@@ -89,8 +90,11 @@ export async function bridge(
       try {
         await conn.closeWrite();
       } catch (error) {
-        // The peer may already be gone; the downstream direction reports that.
-        if (!isGone(error)) throw sendError(error);
+        // The peer may already be gone (the downstream direction reports that), or the
+        // bridge is over and the caller closed the conn.
+        if (!isPeerGone(error) && !(error instanceof Deno.errors.BadResource)) {
+          throw sendError(error);
+        }
       }
     }
   })();
@@ -137,16 +141,9 @@ export const PEER_EOF_GRACE_MS = 500;
  * more data (it really closed: not an error, it had its say).
  */
 async function sendWhileInputFlows(upstream: Promise<void>, sent: () => number) {
-  const done = upstream.then(() => true, () => true);
   while (true) {
     const before = sent();
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const idle = new Promise<boolean>((resolve) => {
-      timer = setTimeout(() => resolve(false), PEER_EOF_GRACE_MS);
-    });
-    const finished = await Promise.race([done, idle]);
-    clearTimeout(timer);
-    if (finished || sent() === before) return;
+    if (await waitSettled(upstream, PEER_EOF_GRACE_MS) || sent() === before) return;
   }
 }
 
@@ -214,19 +211,12 @@ export class ReadAhead implements ChunkReader {
   }
 }
 
-function isGone(error: unknown): boolean {
-  return error instanceof Deno.errors.BrokenPipe ||
-    error instanceof Deno.errors.ConnectionReset ||
-    error instanceof Deno.errors.NotConnected ||
-    error instanceof Deno.errors.BadResource;
-}
-
 function readError(what: string) {
   return (error: unknown) => new RuntimeError(`cannot read ${what}: ${describeNetError(error)}`);
 }
 
 function sendError(error: unknown): RuntimeError {
-  if (error instanceof Deno.errors.BrokenPipe || error instanceof Deno.errors.ConnectionReset) {
+  if (isPeerGone(error)) {
     return new RuntimeError("connection reset by peer while sending");
   }
   return new RuntimeError(`cannot send: ${describeNetError(error)}`);

@@ -15,6 +15,7 @@ import { closeQuietly, writeAll } from "../common/io.ts";
 import { bridge, BRIDGE_BUFFER_BYTES, type ByteReader, chunksOf } from "../common/pipe.ts";
 import { checkTargets } from "./port_check.ts";
 import { StdinRingReader } from "../common/stdin_reader.ts";
+import { sleep } from "../common/time.ts";
 import { writeStderrLine } from "../common/stderr.ts";
 
 /** Runs `connect` with its parsed options; resolves to the exit code. */
@@ -109,7 +110,7 @@ export class RepeatReader implements ByteReader {
       if (this.#round + 1 >= this.times) return null;
       this.#round++;
       this.#offset = 0;
-      if (this.intervalMs > 0) await new Promise((r) => setTimeout(r, this.intervalMs));
+      if (this.intervalMs > 0) await sleep(this.intervalMs);
       if (this.payload.length === 0) return await this.read(buffer);
     }
     const n = Math.min(buffer.length, this.payload.length - this.#offset);

@@ -8,8 +8,9 @@
 
 import type { ConnectOptions } from "./options.ts";
 import { describeNetError, RuntimeError } from "../common/errors.ts";
-import { type ByteWriter, writeAll } from "../common/io.ts";
+import { type ByteWriter, writeAll, writeAllSync } from "../common/io.ts";
 import { ActivityWatch, type ByteReader } from "../common/pipe.ts";
+import { waitSettled } from "../common/time.ts";
 import { escapeOneLine, TerminalEscaper } from "./terminal_escape.ts";
 
 /** The terminal side of a session; defaults to the process's stdin/stdout/stderr. */
@@ -124,12 +125,7 @@ export async function runInteractive(
       // the peer is already gone
     }
     // Let replies already on their way arrive, without waiting on a peer that never closes.
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    await Promise.race([
-      receiving.catch(() => {}),
-      new Promise((resolve) => (timer = setTimeout(resolve, CLOSE_GRACE_MS))),
-    ]);
-    clearTimeout(timer);
+    await waitSettled(receiving, CLOSE_GRACE_MS);
     clearPrompt();
     io.messages("tcpkit: connection closed\n");
     return 0;
@@ -146,10 +142,8 @@ function defaultIo(): InteractiveIo {
     input: Deno.stdin,
     output: Deno.stdout,
     messages: (text) => {
-      const bytes = encoder.encode(text);
       try {
-        let offset = 0;
-        while (offset < bytes.length) offset += Deno.stderr.writeSync(bytes.subarray(offset));
+        writeAllSync(Deno.stderr, encoder.encode(text));
       } catch {
         // a closed stderr does not end the session
       }

@@ -7,27 +7,18 @@
 import { type Address, formatAddress } from "../common/address.ts";
 import type { CheckResult } from "./report.ts";
 import { DialError, dialWithWait } from "../common/dial.ts";
+import { mapBounded } from "../common/pool.ts";
 
 /** Most connection attempts in flight at once, so a port range stays polite. */
-export const CHECK_CONCURRENCY = 32;
+const CHECK_CONCURRENCY = 32;
 
 /** Checks every target; resolves in the targets' order. */
-export async function checkTargets(
+export function checkTargets(
   targets: Address[],
   timeoutMs: number,
   waitMs: number | undefined,
 ): Promise<CheckResult[]> {
-  const results: CheckResult[] = new Array(targets.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < targets.length) {
-      const index = next++;
-      results[index] = await checkOne(targets[index], timeoutMs, waitMs);
-    }
-  };
-  const workers = Math.min(CHECK_CONCURRENCY, targets.length);
-  await Promise.all(Array.from({ length: workers }, worker));
-  return results;
+  return mapBounded(targets, CHECK_CONCURRENCY, (target) => checkOne(target, timeoutMs, waitMs));
 }
 
 async function checkOne(

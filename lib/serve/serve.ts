@@ -11,7 +11,7 @@ import { ServeCounters } from "./counters.ts";
 import { type LogEvent, renderLogEvent, type ServeSummary } from "./log.ts";
 import { bindListener, runServer, type ServerContext } from "./server.ts";
 import { writeStderrLine } from "../common/stderr.ts";
-import type { WorkerReply, WorkerStart } from "./worker.ts";
+import { ServeWorkerHandle } from "./worker_handle.ts";
 
 /** How serve is driven from outside. */
 export interface ServeControl {
@@ -89,80 +89,29 @@ async function serveOnWorkers(
   ctx: ServerContext,
   listening: (address: string) => void,
 ) {
-  if (options.address.transport !== "tcp") throw new RuntimeError("--workers needs a TCP address");
-  const workers: ServeWorker[] = [];
+  const address = options.address;
+  if (address.transport !== "tcp") throw new RuntimeError("--workers needs a TCP address");
+  const workers: ServeWorkerHandle[] = [];
+  const start = (port: number) =>
+    ServeWorkerHandle.start({
+      options: { ...options, address: { ...address, port } },
+      maxConns: ctx.maxConns,
+      counters: ctx.counters.buffer,
+      log: ctx.log,
+    });
   try {
     // The first Worker binds (resolving port 0); the rest join it on the same port.
-    const first = await ServeWorker.start(options, ctx, options.address.port);
+    const first = await start(address.port);
     workers.push(first);
-    for (let i = 1; i < options.workers; i++) {
-      workers.push(await ServeWorker.start(options, ctx, first.port));
-    }
-    listening(formatAddress({ ...options.address, port: first.port }));
-    const stop = () => workers.forEach((w) => w.post({ type: "stop" }));
-    const force = () => workers.forEach((w) => w.post({ type: "force" }));
+    for (let i = 1; i < options.workers; i++) workers.push(await start(first.port));
+    listening(formatAddress({ ...address, port: first.port }));
+    const stop = () => workers.forEach((w) => w.stop());
+    const force = () => workers.forEach((w) => w.force());
     if (ctx.stop.aborted) stop();
     ctx.stop.addEventListener("abort", stop, { once: true });
     ctx.force?.addEventListener("abort", force, { once: true });
     await Promise.all(workers.map((w) => w.done));
   } finally {
     workers.forEach((w) => w.terminate());
-  }
-}
-
-/** One accepting Worker and its lifecycle messages. */
-class ServeWorker {
-  #worker: Worker;
-  port = 0;
-  done: Promise<void>;
-  #resolveDone!: () => void;
-
-  private constructor(worker: Worker) {
-    this.#worker = worker;
-    this.done = new Promise((resolve) => this.#resolveDone = resolve);
-  }
-
-  static start(options: ServeOptions, ctx: ServerContext, port: number): Promise<ServeWorker> {
-    const worker = new Worker(new URL("./worker.ts", import.meta.url), { type: "module" });
-    const self = new ServeWorker(worker);
-    return new Promise((resolve, reject) => {
-      worker.onerror = (event) => {
-        event.preventDefault();
-        reject(new RuntimeError(`serve worker failed: ${event.message}`));
-        self.#resolveDone();
-      };
-      worker.onmessage = (event: MessageEvent<WorkerReply>) => {
-        const reply = event.data;
-        if (reply.type === "listening") {
-          self.port = reply.port;
-          resolve(self);
-        } else if (reply.type === "log") {
-          ctx.log(reply.event);
-        } else if (reply.type === "failed") {
-          reject(new RuntimeError(reply.message));
-          self.#resolveDone();
-        } else {
-          self.#resolveDone();
-        }
-      };
-      const start: WorkerStart = {
-        type: "start",
-        options: {
-          ...options,
-          address: { ...options.address as { hostname: string }, transport: "tcp", port },
-        },
-        maxConns: ctx.maxConns,
-        counters: ctx.counters.buffer,
-      };
-      worker.postMessage(start);
-    });
-  }
-
-  post(message: { type: "stop" | "force" }) {
-    this.#worker.postMessage(message);
-  }
-
-  terminate() {
-    this.#worker.terminate();
   }
 }

@@ -6,7 +6,8 @@
 
 import { type Address, formatAddress, formatNetAddr } from "../common/address.ts";
 import { accessDenied, type AccessRules } from "./cidr.ts";
-import { describeNetError, RuntimeError } from "../common/errors.ts";
+import { describeNetError, isOutOfFiles, isPeerGone, RuntimeError } from "../common/errors.ts";
+import { sleep, waitSettled } from "../common/time.ts";
 import type { ServeCounters } from "./counters.ts";
 import type { CloseReason, LogEvent } from "./log.ts";
 import { type ConnState, discardLoop, echoLoop, sourceLoop, type TickClock } from "./modes.ts";
@@ -102,13 +103,13 @@ export async function runServer(listener: Deno.Listener, ctx: ServerContext): Pr
         conn = await listener.accept();
       } catch (error) {
         if (ctx.stop.aborted || error instanceof Deno.errors.BadResource) return;
-        if (/too many open files/i.test(String(error))) {
+        if (isOutOfFiles(error)) {
           // Out of file descriptors: wait for connections to close rather than die.
           if (!emfileLogged) {
             ctx.log({ event: "warning", message: "out of file descriptors; pausing accept" });
             emfileLogged = true;
           }
-          await new Promise((r) => setTimeout(r, EMFILE_RETRY_MS));
+          await sleep(EMFILE_RETRY_MS);
           continue;
         }
         ctx.log({ event: "warning", message: `accept failed: ${describeNetError(error)}` });
@@ -188,13 +189,8 @@ export async function runServer(listener: Deno.Listener, ctx: ServerContext): Pr
 
   async function drain() {
     if (open.size > 0) {
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const deadline = new Promise<void>((resolve) => {
-        timer = setTimeout(resolve, ctx.drainTimeoutMs);
-        ctx.force?.addEventListener("abort", () => resolve(), { once: true });
-      });
-      await Promise.race([Promise.all([...open.values()].map((t) => t.done)), deadline]);
-      clearTimeout(timer);
+      const all = Promise.all([...open.values()].map((t) => t.done));
+      await waitSettled(all, ctx.drainTimeoutMs, ctx.force);
     }
     for (const [conn, tracked] of open) closeWith(conn, tracked, "shutdown");
     await Promise.all([...open.values()].map((t) => t.done));
@@ -211,11 +207,4 @@ interface Tracked {
 
 function peerOf(conn: Deno.Conn): string {
   return formatNetAddr(conn.remoteAddr);
-}
-
-function isPeerGone(error: unknown): boolean {
-  return error instanceof Deno.errors.ConnectionReset ||
-    error instanceof Deno.errors.BrokenPipe ||
-    error instanceof Deno.errors.ConnectionAborted ||
-    error instanceof Deno.errors.NotConnected;
 }

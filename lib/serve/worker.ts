@@ -1,6 +1,8 @@
 /**
- * Worker entry for `serve --workers N`: binds the shared port with reusePort and runs
- * one server loop. Log events go back to the main thread, which owns stderr.
+ * Worker entry for `serve --workers N` and bench's embedded server: binds the port
+ * (with reusePort, so Workers share it) and runs one server loop. Log events go back
+ * to the main thread, which owns stderr. Driven through `ServeWorkerHandle`
+ * (worker_handle.ts).
  */
 
 import type { ServeOptions } from "./options.ts";
@@ -14,6 +16,8 @@ export interface WorkerStart {
   options: ServeOptions;
   maxConns: number;
   counters: SharedArrayBuffer;
+  /** Whether to send log events to the main thread (the embedded bench server does not). */
+  sendLogs: boolean;
 }
 
 /** Worker → main thread. */
@@ -41,7 +45,7 @@ scope.onmessage = (event) => {
   else start(message);
 };
 
-async function start({ options, maxConns, counters }: WorkerStart) {
+async function start({ options, maxConns, counters, sendLogs }: WorkerStart) {
   let listener: Deno.Listener;
   try {
     listener = await bindListener(options.address, true);
@@ -58,7 +62,7 @@ async function start({ options, maxConns, counters }: WorkerStart) {
     drainTimeoutMs: options.drainTimeoutMs,
     access: options.access,
     counters: new ServeCounters(counters),
-    log: (event) => scope.postMessage({ type: "log", event }),
+    log: sendLogs ? (event) => scope.postMessage({ type: "log", event }) : () => {},
     stop: stop.signal,
     force: force.signal,
   });

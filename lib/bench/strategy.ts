@@ -1,0 +1,100 @@
+/**
+ * What a bench connection strategy (echo.ts, stream.ts, connect_rate.ts) and the
+ * per-Worker driver that runs it (client.ts) share: the run phases, the plan, the
+ * Worker's counters, and the two interfaces between them.
+ */
+
+import type { Address } from "../common/address.ts";
+import { DialError } from "../common/dial.ts";
+import { describeNetError, isPeerGone } from "../common/errors.ts";
+import type { ErrorKind } from "./report.ts";
+import { LatencyHistogram } from "./stats.ts";
+
+/** Run phases, stored in the shared phase cell. */
+export const WARMUP = 0;
+export const MEASURE = 1;
+export const STOP = 2;
+
+/** What one client Worker runs. */
+export interface ClientPlan {
+  mode: "echo" | "stream" | "connect";
+  address: Address;
+  sizeBytes: number;
+  pipeline: number;
+  timeoutMs: number;
+  /** Global number of this Worker's first connection (each connection's pattern differs). */
+  firstConnection: number;
+  connections: number;
+  /** Messages each connection sends while measuring (`-n`); undefined: until stopped. */
+  quotas: number[] | undefined;
+  /** Open loop: messages per second for each connection; undefined: closed loop. */
+  ratePerConnection: number | undefined;
+  /** Int32Array cell 0 holds the phase (WARMUP, MEASURE, STOP). */
+  phase: SharedArrayBuffer;
+}
+
+/** Most error descriptions kept for the report. */
+const MAX_SAMPLES = 5;
+
+/** Everything one Worker measures, shared by its connections. */
+export class WorkerStats {
+  messages = 0;
+  bytesSent = 0;
+  bytesReceived = 0;
+  connections = 0;
+  mismatches = 0;
+  errors: Record<ErrorKind, number> = { connect: 0, closed: 0, reset: 0, stall: 0, other: 0 };
+  errorSamples: string[] = [];
+  latency = new LatencyHistogram();
+  connectLatency = new LatencyHistogram();
+  lastCompletionMs = 0;
+  intervalMessages = 0;
+  intervalBytes = 0;
+  intervalLatency = new LatencyHistogram();
+
+  error(kind: ErrorKind, text: string) {
+    this.errors[kind]++;
+    if (this.errorSamples.length < MAX_SAMPLES) this.errorSamples.push(text);
+  }
+
+  mismatch(text: string) {
+    this.mismatches++;
+    if (this.errorSamples.length < MAX_SAMPLES) this.errorSamples.push(text);
+  }
+}
+
+/** What a connection strategy sees of the driver. */
+export interface Driver {
+  readonly plan: ClientPlan;
+  readonly stats: WorkerStats;
+  /** The current phase (WARMUP, MEASURE, STOP). */
+  readonly phase: number;
+  /**
+   * Whether a connection may start another message now, and whether that message is
+   * measured: 0 no, 1 yes (warmup, not measured), 2 yes (measured). Takes one from
+   * the connection's quota while measuring.
+   */
+  admit(conn: { quota: number }): 0 | 1 | 2;
+}
+
+/** What every connection strategy offers the driver. */
+export interface Connection {
+  /** Sends until the phases or the quota say stop; resolves once closed. */
+  run(): Promise<void>;
+  /** Closes the connection if it has nothing in flight (after STOP). */
+  stopIfIdle(): void;
+  /** Fails the connection if its oldest operation has waited more than `limitMs`. */
+  checkStall(now: number, limitMs: number): void;
+  /** Counts the error and closes the connection. */
+  fail(kind: ErrorKind, text: string): void;
+}
+
+/** The report's error kind for a failed read or write. */
+export function errorKind(error: unknown): ErrorKind {
+  return isPeerGone(error) ? "reset" : "other";
+}
+
+/** Why a dial failed, as a short phrase (`connection refused`, `timed out`). */
+export function dialFailure(error: unknown): string {
+  return error instanceof DialError ? error.reason : describeNetError(error);
+}
