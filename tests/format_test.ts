@@ -140,7 +140,7 @@ Deno.test("width: terminal columns, not string length", () => {
   );
   assertEquals(
     alignColumns([["a", "#"], ["bbb", ""]], [{ align: "left" }, { align: "left" }]),
-    ["a   #", "bbb "],
+    ["a   #", "bbb"],
   );
 });
 

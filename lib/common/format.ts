@@ -145,7 +145,7 @@ export interface Column {
 
 /**
  * Lays out rows of cells as aligned columns separated by one space, measuring cells
- * by terminal width. A last left-aligned column is not padded (no trailing spaces).
+ * by terminal width. Lines carry no trailing spaces.
  */
 export function alignColumns(rows: string[][], columns: Column[]): string[] {
   const widths = columns.map((column, i) =>
@@ -156,7 +156,7 @@ export function alignColumns(rows: string[][], columns: Column[]): string[] {
       const cell = row[i] ?? "";
       if (column.align === "right") return padStartWidth(cell, widths[i]);
       return i === columns.length - 1 ? cell : padEndWidth(cell, widths[i]);
-    }).join(" ")
+    }).join(" ").trimEnd()
   );
 }
 
