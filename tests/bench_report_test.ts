@@ -1,4 +1,6 @@
 import { assertEquals } from "@std/assert";
+import { stripAnsiCode } from "@std/fmt/colors";
+import { textWidth } from "../lib/common/format.ts";
 import {
   ANSI,
   type BenchResult,
@@ -61,21 +63,21 @@ Deno.test("renderText: clean closed-loop report", () => {
     [
       "tcpkit bench 127.0.0.1:9000",
       "  closed loop, pipeline 1: 50 connections, 64 B messages, 2 workers",
-      "  measured 2.00s after 1.00s warmup: 200000 messages",
+      "  measured 2 s after 1 s warmup: 200000 messages",
       "",
       "Throughput",
-      "  msgs/s    100.0k",
-      "  sent      6.10 MiB/s (12.2 MiB)",
-      "  received  6.10 MiB/s (12.2 MiB)",
+      "  msgs/s    100k",
+      "  sent      6.1 MiB/s (12.2 MiB)",
+      "  received  6.1 MiB/s (12.2 MiB)",
       "",
       "Latency",
-      "                  min      p50      p90      p99    p99.9      max     mean",
-      "  round          80us    210us    300us    950us    2.1ms     15ms    231us",
-      "  connect        40us     60us     90us    120us    120us    120us     65us",
+      "                 min      p50      p90      p99    p99.9      max     mean",
+      "  round        80 µs   210 µs   300 µs   950 µs   2.1 ms    15 ms   231 µs",
+      "  connect      40 µs    60 µs    90 µs   120 µs   120 µs   120 µs    65 µs",
       "",
       "Latency histogram",
-      "  <=    500us  95.0% ########################################",
-      "  <=     15ms   5.0% ##",
+      "  <=   500 µs  95.0% ########################################",
+      "  <=    15 ms   5.0% ##",
       "",
       "No errors: every echoed byte matched",
       "",
@@ -102,7 +104,7 @@ Deno.test("renderText: errors and mismatches are listed", () => {
   assertEquals(lines[0], "tcpkit bench 127.0.0.1:9000 (embedded tcpkit echo server)");
   assertEquals(
     lines[1],
-    "  open loop at 5000 msgs/s, pipeline 1: 50 connections, 64 B messages, 2 workers",
+    "  open loop at 5k msgs/s, pipeline 1: 50 connections, 64 B messages, 2 workers",
   );
   assertEquals(lines.slice(-3), [
     "Errors: 3 (closed 2, stall 1), mismatches: 1",
@@ -113,9 +115,12 @@ Deno.test("renderText: errors and mismatches are listed", () => {
   assertEquals(isClean(RESULT), true);
 });
 
-Deno.test("renderText: colour only when asked", () => {
+Deno.test("renderText: colour only when asked, and stripAnsiCode undoes it", () => {
   assertEquals(renderText(SPEC, RESULT).includes("\x1b["), false);
-  assertEquals(renderText(SPEC, RESULT, ANSI).startsWith("\x1b[1mtcpkit bench"), true);
+  const coloured = renderText(SPEC, RESULT, ANSI);
+  // @std/fmt/colors stays plain when the test run itself has NO_COLOR set.
+  if (!Deno.noColor) assertEquals(coloured.startsWith("\x1b[1mtcpkit bench"), true);
+  assertEquals(stripAnsiCode(coloured), renderText(SPEC, RESULT));
 });
 
 Deno.test("renderText: stream mode has no latency table", () => {
@@ -183,7 +188,7 @@ Deno.test("renderProgress: one line per interval", () => {
       p99Us: 215,
       warmup: false,
     }),
-    "[  2.0s] msgs/s 123.4k  MiB/s    15.1  p99 215us",
+    "[   2 s]  123k msgs/s  15.1 MiB/s  p99 215 µs",
   );
   assertEquals(
     renderProgress({
@@ -194,15 +199,27 @@ Deno.test("renderProgress: one line per interval", () => {
       p99Us: undefined,
       warmup: true,
     }),
-    "[  0.5s] msgs/s      0  MiB/s     0.0  p99 -  (warmup)",
+    "[500 ms]     0 msgs/s       0 B/s  p99 -  (warmup)",
   );
 });
 
 Deno.test("formatUs", () => {
   assertEquals([formatUs(0.4), formatUs(85), formatUs(1250), formatUs(2_000_000)], [
-    "0us",
-    "85us",
-    "1.25ms",
-    "2.00s",
+    "0.4 µs",
+    "85 µs",
+    "1.25 ms",
+    "2 s",
   ]);
+});
+
+Deno.test("renderText: a wide latency widens its column; rows stay aligned", () => {
+  const slow = { ...LATENCY, p90: 3_725_000_000 }; // 1h 2m 5s
+  const lines = renderText(SPEC, { ...RESULT, latency: slow }).split("\n");
+  const header = lines.find((line) => line.includes("p99.9"))!;
+  const rows = lines.filter((line) => /^ {2}(round|connect) /.test(line));
+  assertEquals(rows[0].includes(" 1h 2m 5s "), true, rows[0]);
+  const end = (line: string, cell: string) => line.indexOf(cell) + cell.length;
+  assertEquals(end(rows[0], "1h 2m 5s"), end(header, "p90"));
+  assertEquals(end(rows[1], "90 µs"), end(header, "p90"));
+  for (const row of rows) assertEquals(textWidth(row), textWidth(header));
 });

@@ -222,7 +222,7 @@ Deno.test("--wait fails after its time with exit 1", async () => {
   assertEquals(result.code, 1);
   assertMatch(
     result.stderr,
-    /^tcpkit: cannot connect to "127\.0\.0\.1:\d+": not accepting connections after waiting 300ms \(last error: connection refused\)\n$/,
+    /^tcpkit: cannot connect to "127\.0\.0\.1:\d+": not accepting connections after waiting 300 ms \(last error: connection refused\)\n$/,
   );
   const piped = await runCli(["connect", "--wait", "200ms", `127.0.0.1:${port}`], { stdin: "x" });
   assertEquals(piped.code, 1);
@@ -293,7 +293,7 @@ Deno.test("errors: one stderr line and exit 1 (refused, reset, idle, file)", asy
   await silent.done;
   assertEquals([idleResult.code, idleResult.stderr], [
     1,
-    "tcpkit: no data either way for 300ms (--idle-timeout)\n",
+    "tcpkit: no data either way for 300 ms (--idle-timeout)\n",
   ]);
 
   const missing = await runCli(["connect", "--send-file", "/no/such/file", `127.0.0.1:${port}`]);
@@ -314,7 +314,7 @@ Deno.test("--timeout: a connect that gets no answer fails with exit 1", async ()
     ]);
     const check = await runCli(["connect", "-z", "-w", "200ms", "--wait", "600ms", address]);
     assertEquals(check.code, 1);
-    assertMatch(check.stderr, /after waiting 600ms \(last error: timed out\)\n$/);
+    assertMatch(check.stderr, /after waiting 600 ms \(last error: timed out\)\n$/);
   } finally {
     await peer.close();
   }

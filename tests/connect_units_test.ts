@@ -7,7 +7,7 @@ import {
   TerminalEscaper,
 } from "../lib/connect/terminal_escape.ts";
 import { backoffDelayMs } from "../lib/common/backoff.ts";
-import { renderCheckLine } from "../lib/connect/report.ts";
+import { renderCheckLine, renderTransferSummary } from "../lib/connect/report.ts";
 import { RepeatReader } from "../lib/connect/connect.ts";
 
 const bytes = (...values: number[]) => new Uint8Array(values);
@@ -82,6 +82,20 @@ Deno.test("renderCheckLine prints address, open|closed, then the reason", () => 
     "[::1]:81 closed (connection refused)",
   );
   assertEquals(renderCheckLine({ address: "unix:/x", open: false }), "unix:/x closed");
+});
+
+Deno.test("renderTransferSummary: exact byte counts, scaled when large, and the time", () => {
+  const cases: [[number, number, number], string][] = [
+    [[6, 6, 1.2], "sent 6 bytes, received 6 bytes in 1.2 ms"],
+    [[0, 1, 0], "sent 0 bytes, received 1 byte in 0 s"],
+    [
+      [1_048_576, 3 * 1024 ** 3, 12_340],
+      "sent 1048576 bytes (1 MiB), received 3221225472 bytes (3 GiB) in 12.3 s",
+    ],
+  ];
+  for (const [[sent, received, ms], line] of cases) {
+    assertEquals(renderTransferSummary(sent, received, ms), line);
+  }
 });
 
 Deno.test("RepeatReader yields the payload N times, then EOF", async () => {

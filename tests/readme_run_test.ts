@@ -155,7 +155,7 @@ const EXAMPLES: Example[] = [
     cutBench: true,
     lines: {
       "# embedded server": { stdout: /embedded tcpkit echo server[\s\S]*\nNo errors/ },
-      "-c 50 -s 16k -d 10s": { stdout: /50 connections, 16\.0 KiB messages[\s\S]*\nNo errors/ },
+      "-c 50 -s 16k -d 10s": { stdout: /50 connections, 16 KiB messages[\s\S]*\nNo errors/ },
       "-n 100000": { stdout: /pipeline 8: [\s\S]*: 100000 messages\n[\s\S]*\nNo errors/ },
       "--rate 20000 --json": { stdout: "" },
       "--mode stream": { stdout: /stream: 1 connection, [\s\S]*\nNo errors/ },

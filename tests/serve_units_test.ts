@@ -27,7 +27,7 @@ Deno.test("log events render as text", () => {
         durationMs: 1500,
         reason: "idle timeout",
       },
-      "[#3] 127.0.0.1:5000 closed: idle timeout; in 2.00 KiB, out 10 B, 1.50s",
+      "[#3] 127.0.0.1:5000 closed: idle timeout; in 2 KiB, out 10 B, 1.5 s",
     ],
     [
       {
@@ -40,7 +40,7 @@ Deno.test("log events render as text", () => {
         reason: "error",
         error: "broken",
       },
-      "[#4] unix:/tmp/s closed: error (broken); in 0 B, out 0 B, 500us",
+      "[#4] unix:/tmp/s closed: error (broken); in 0 B, out 0 B, 500 µs",
     ],
     [
       { event: "refused", peer: "127.0.0.1:1", reason: "max-conns 1 reached" },
@@ -49,7 +49,7 @@ Deno.test("log events render as text", () => {
     [{ event: "warning", message: "careful" }, "warning: careful"],
     [
       { event: "shutdown", open: 1, drainTimeoutMs: 5000 },
-      "shutting down: 1 open connection, waiting up to 5.00s",
+      "shutting down: 1 open connection, waiting up to 5 s",
     ],
     [
       {
@@ -61,7 +61,7 @@ Deno.test("log events render as text", () => {
         bytesOut: 100,
         durationMs: 65_000,
       },
-      "summary: 7 served, 2 refused, peak 3 concurrent, in 100 B, out 100 B, up 1m05s",
+      "summary: 7 served, 2 refused, peak 3 concurrent, in 100 B, out 100 B, up 1m 5s",
     ],
   ];
   for (const [event, line] of table) assertEquals(renderLogEvent(event, "text", NOW), line);

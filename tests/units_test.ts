@@ -1,12 +1,5 @@
 import { assertEquals, assertThrows } from "@std/assert";
-import {
-  formatBytes,
-  formatCount,
-  formatDuration,
-  parseCount,
-  parseDuration,
-  parseSize,
-} from "../lib/common/units.ts";
+import { parseCount, parseDuration, parseSize } from "../lib/common/units.ts";
 
 Deno.test("parseDuration accepts units", () => {
   const table: [string, number][] = [
@@ -55,20 +48,4 @@ Deno.test("parseCount accepts only plain whole numbers", () => {
   for (const text of ["", "-1", "1.5", "1e3", "0x10", "99999999999999999999", "٣"]) {
     assertThrows(() => parseCount(text), RangeError, undefined, text);
   }
-});
-
-Deno.test("formatters scale units", () => {
-  assertEquals(formatBytes(0), "0 B");
-  assertEquals(formatBytes(1023), "1023 B");
-  assertEquals(formatBytes(1536), "1.50 KiB");
-  assertEquals(formatBytes(1024 ** 3 * 3), "3.00 GiB");
-  assertEquals(formatBytes(50 * 1024 ** 2), "50.0 MiB");
-  assertEquals(formatDuration(0.85), "850us");
-  assertEquals(formatDuration(12.5), "12.5ms");
-  assertEquals(formatDuration(3200), "3.20s");
-  assertEquals(formatDuration(125_000), "2m05s");
-  assertEquals(formatDuration(3_725_000), "1h02m05s");
-  assertEquals(formatCount(950), "950");
-  assertEquals(formatCount(12_345), "12.3k");
-  assertEquals(formatCount(1_200_000), "1.20M");
 });

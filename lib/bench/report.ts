@@ -5,9 +5,20 @@
  * snake_case keys carry their units. Rendering returns strings; bench.ts writes them.
  */
 
-import { type Styles, styles } from "../common/color.ts";
+import {
+  alignColumns,
+  formatByteRate,
+  formatBytes,
+  formatCount,
+  formatDuration,
+  formatDurationUs,
+  formatPercent,
+  formatRate,
+  padStartWidth,
+  type Styles,
+  styles,
+} from "../common/format.ts";
 import type { IntervalStats, LatencyBin, LatencySummary } from "./stats.ts";
-import { formatBytes, formatCount, formatDuration } from "../common/units.ts";
 
 /** What was asked for, as it appears in the report. */
 export interface BenchSpec {
@@ -78,40 +89,44 @@ export function bytesPerSec(result: BenchResult): number {
   return result.durationMs > 0 ? bytes / (result.durationMs / 1000) : 0;
 }
 
-/** One progress line: `[  2.0s] msgs/s 123.4k  MiB/s 15.1  p99 215us`. */
+/** One progress line: `[   2 s]  123k msgs/s   15.1 MiB/s  p99 215 µs`. */
 export function renderProgress(stats: IntervalStats): string {
   const seconds = stats.durationMs / 1000;
   const msgs = seconds > 0 ? stats.messages / seconds : 0;
-  const mib = seconds > 0 ? stats.bytes / seconds / 1024 ** 2 : 0;
+  const bytes = seconds > 0 ? stats.bytes / seconds : 0;
   const p99 = stats.p99Us === undefined ? "-" : formatUs(stats.p99Us);
-  const when = `${stats.elapsedS.toFixed(1)}s`.padStart(6);
-  return `[${when}] msgs/s ${formatCount(msgs).padStart(6)}  MiB/s ${
-    mib.toFixed(1).padStart(7)
+  const when = padStartWidth(formatDuration(stats.elapsedS * 1000), 6);
+  return `[${when}] ${padStartWidth(formatRate(msgs, "msgs"), 12)}  ${
+    padStartWidth(formatByteRate(bytes), 10)
   }  p99 ${p99}${stats.warmup ? "  (warmup)" : ""}`;
 }
 
-/** A latency in microseconds for people: `85us`, `1.25ms`, `2.00s`. */
+/** A latency in microseconds for people: `85 µs`, `1.25 ms`, `2 s`. */
 export function formatUs(us: number): string {
-  if (us < 1000) return `${Math.round(us)}us`;
-  return formatDuration(us / 1000);
+  return formatDurationUs(us);
 }
 
 /** No colour. */
 export const PLAIN: Styles = styles(false);
 
-/** ANSI colour, for a terminal. */
+/** ANSI colour (from `@std/fmt/colors`, so still none when NO_COLOR is set). */
 export const ANSI: Styles = styles(true);
 
 const BAR_WIDTH = 40;
+/** Width of the row labels, so every section's values start in the same column. */
+const LABEL_WIDTH = 9;
+/** Narrowest latency column, so short tables still line up with the header. */
+const LATENCY_WIDTH = 8;
 
 /** The final human-readable report. */
 export function renderText(spec: BenchSpec, result: BenchResult, style: Styles = PLAIN): string {
   const lines: string[] = [];
+  const indent = (rows: string[]) => rows.map((row) => `  ${row}`);
   const loop = spec.mode !== "echo"
     ? spec.mode
     : spec.rate === undefined
     ? `closed loop, pipeline ${spec.pipeline}`
-    : `open loop at ${formatCount(spec.rate)} msgs/s, pipeline ${spec.pipeline}`;
+    : `open loop at ${formatRate(spec.rate, "msgs")}, pipeline ${spec.pipeline}`;
   const server = spec.embeddedServer ? " (embedded tcpkit echo server)" : "";
   lines.push(style.bold(`tcpkit bench ${spec.target}${server}`));
   lines.push(
@@ -138,45 +153,45 @@ export function renderText(spec: BenchSpec, result: BenchResult, style: Styles =
     : spec.mode === "stream"
     ? "writes/s"
     : "msgs/s";
-  lines.push(`  ${rateLabel.padEnd(9)} ${formatCount(msgsPerSec(result))}`);
   const secs = result.durationMs / 1000;
-  const perSec = (bytes: number) => (secs > 0 ? `${formatBytes(bytes / secs)}/s` : "-");
-  lines.push(
-    `  ${"sent".padEnd(9)} ${perSec(result.bytesSent)} (${formatBytes(result.bytesSent)})`,
-  );
-  lines.push(
-    `  ${"received".padEnd(9)} ${perSec(result.bytesReceived)} (${
-      formatBytes(result.bytesReceived)
-    })`,
-  );
+  const perSec = (bytes: number) => (secs > 0 ? formatByteRate(bytes / secs) : "-");
+  lines.push(...indent(alignColumns([
+    [rateLabel, formatCount(msgsPerSec(result))],
+    ["sent", `${perSec(result.bytesSent)} (${formatBytes(result.bytesSent)})`],
+    ["received", `${perSec(result.bytesReceived)} (${formatBytes(result.bytesReceived)})`],
+  ], [{ align: "left", minWidth: LABEL_WIDTH }, { align: "left" }])));
   if (result.latency || result.connectLatency) {
     lines.push("");
     lines.push(style.bold("Latency"));
-    lines.push(
-      `  ${"".padEnd(9)} ${
-        ["min", "p50", "p90", "p99", "p99.9", "max", "mean"].map((h) => h.padStart(9)).join("")
-      }`,
-    );
-    const row = (label: string, s: LatencySummary) =>
-      `  ${label.padEnd(9)} ${
-        [s.min, s.p50, s.p90, s.p99, s.p999, s.max, s.mean].map((v) => formatUs(v).padStart(9))
-          .join("")
-      }`;
-    if (result.latency) {
-      lines.push(row(spec.mode === "connect" ? "echo" : "round", result.latency));
-    }
-    if (result.connectLatency) lines.push(row("connect", result.connectLatency));
+    const row = (label: string, s: LatencySummary) => [
+      label,
+      ...[s.min, s.p50, s.p90, s.p99, s.p999, s.max, s.mean].map(formatUs),
+    ];
+    const rows = [["", "min", "p50", "p90", "p99", "p99.9", "max", "mean"]];
+    if (result.latency) rows.push(row(spec.mode === "connect" ? "echo" : "round", result.latency));
+    if (result.connectLatency) rows.push(row("connect", result.connectLatency));
+    lines.push(...indent(alignColumns(rows, [
+      { align: "left", minWidth: LABEL_WIDTH },
+      ...Array.from({ length: 7 }, () => ({ align: "right" as const, minWidth: LATENCY_WIDTH })),
+    ])));
   }
   if (result.latencyBins.length > 0) {
     lines.push("");
     lines.push(style.bold("Latency histogram"));
     const most = Math.max(...result.latencyBins.map((b) => b.count));
     const total = result.latencyBins.reduce((a, b) => a + b.count, 0);
-    for (const bin of result.latencyBins) {
-      const bar = "#".repeat(most > 0 ? Math.round((bin.count / most) * BAR_WIDTH) : 0);
-      const share = total > 0 ? `${((bin.count / total) * 100).toFixed(1)}%` : "-";
-      lines.push(`  <= ${formatUs(bin.toUs).padStart(8)} ${share.padStart(6)} ${bar}`);
-    }
+    const rows = result.latencyBins.map((bin) => [
+      "<=",
+      formatUs(bin.toUs),
+      total > 0 ? formatPercent(bin.count / total) : "-",
+      "#".repeat(most > 0 ? Math.round((bin.count / most) * BAR_WIDTH) : 0),
+    ]);
+    lines.push(...indent(alignColumns(rows, [
+      { align: "left" },
+      { align: "right", minWidth: LATENCY_WIDTH },
+      { align: "right", minWidth: 6 },
+      { align: "left" },
+    ])));
   }
   lines.push("");
   const errors = errorCount(result);

@@ -1,7 +1,11 @@
 /**
- * Durations and byte sizes as users type them (`250ms`, `10s`, `4k`, `1MiB`) and as
- * tcpkit prints them. Pure: no I/O. Size multiples are binary (k = KiB = 1024).
+ * Durations, byte sizes and counts as users type them (`250ms`, `10s`, `4k`, `1MiB`,
+ * `50`). Pure: no I/O. Size multiples are binary (k = KiB = 1024). How tcpkit prints
+ * quantities is format.ts.
  */
+
+// Kept until lib/common/dial.ts and lib/common/pipe.ts import it from format.ts.
+export { formatDuration } from "./format.ts";
 
 const DURATION_UNITS_MS: Record<string, number> = {
   us: 0.001,
@@ -64,42 +68,4 @@ export function parseCount(text: string): number {
   const n = Number(text);
   if (!Number.isSafeInteger(n)) throw new RangeError(`"${text}" is too large`);
   return n;
-}
-
-/** Formats a byte count with binary units: `512 B`, `1.5 KiB`, `3.00 GiB`. */
-export function formatBytes(bytes: number): string {
-  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
-  let value = bytes;
-  let unit = 0;
-  while (Math.abs(value) >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  if (unit === 0) return `${value} B`;
-  return `${value.toFixed(value < 10 ? 2 : value < 100 ? 1 : 0)} ${units[unit]}`;
-}
-
-/** Formats a duration in milliseconds: `850us`, `12.5ms`, `3.20s`, `2m05s`. */
-export function formatDuration(ms: number): string {
-  if (ms < 1) return `${Math.round(ms * 1000)}us`;
-  if (ms < 1000) return `${trimFixed(ms, ms < 10 ? 2 : 1)}ms`;
-  if (ms < 60_000) return `${(ms / 1000).toFixed(2)}s`;
-  const totalS = Math.round(ms / 1000);
-  const h = Math.floor(totalS / 3600);
-  const m = Math.floor((totalS % 3600) / 60);
-  const s = String(totalS % 60).padStart(2, "0");
-  return h > 0 ? `${h}h${String(m).padStart(2, "0")}m${s}s` : `${m}m${s}s`;
-}
-
-/** Formats a rate with SI prefixes (for per-second counts): `950`, `12.3k`, `1.20M`. */
-export function formatCount(n: number): string {
-  const abs = Math.abs(n);
-  if (abs >= 1e9) return `${(n / 1e9).toFixed(2)}G`;
-  if (abs >= 1e6) return `${(n / 1e6).toFixed(2)}M`;
-  if (abs >= 1e4) return `${(n / 1e3).toFixed(1)}k`;
-  return `${Math.round(n)}`;
-}
-
-function trimFixed(n: number, digits: number): string {
-  return String(Number(n.toFixed(digits)));
 }

@@ -11,7 +11,7 @@
  * after is a human-readable reason. `awk '$2 == "open" { print $1 }'` lists open ports.
  */
 
-import { formatBytes } from "../common/units.ts";
+import { formatTransfer } from "../common/format.ts";
 
 /** The outcome of checking one target. */
 export interface CheckResult {
@@ -28,13 +28,14 @@ export function renderCheckLine(result: CheckResult): string {
   return result.reason ? `${result.address} closed (${result.reason})` : `${result.address} closed`;
 }
 
-/** The `--verbose` summary line after a session. */
+/**
+ * The `--verbose` summary line after a session:
+ * `sent 6 bytes, received 1048576 bytes (1 MiB) in 520 ms`.
+ */
 export function renderTransferSummary(
   bytesSent: number,
   bytesReceived: number,
   durationMs: number,
 ): string {
-  const seconds = (durationMs / 1000).toFixed(2);
-  return `sent ${bytesSent} bytes (${formatBytes(bytesSent)}), received ${bytesReceived} bytes ` +
-    `(${formatBytes(bytesReceived)}) in ${seconds}s`;
+  return formatTransfer(bytesSent, bytesReceived, durationMs);
 }

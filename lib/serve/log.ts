@@ -1,9 +1,11 @@
 /**
  * The server's log events and their rendering as text or JSON lines. Pure: the
- * caller decides where lines go (stderr) and supplies the timestamp.
+ * caller decides where lines go (stderr) and supplies the timestamp. Text lines show
+ * sizes and durations the way format.ts does (`in 1.5 MiB, out 6 B, 2.6 ms`); JSON
+ * lines keep the raw numbers under unit-named keys (`bytes_in`, `duration_ms`).
  */
 
-import { formatBytes, formatDuration } from "../common/units.ts";
+import { formatBytes, formatDuration } from "../common/format.ts";
 
 /** Why a connection ended, as logged. */
 export type CloseReason =

@@ -6,6 +6,7 @@
  */
 
 import { formatNetAddr } from "../common/address.ts";
+import { formatTransfer } from "../common/format.ts";
 import type { ServeOptions } from "./options.ts";
 import { describeNetError, RuntimeError } from "../common/errors.ts";
 import { closeQuietly } from "../common/io.ts";
@@ -29,6 +30,7 @@ export async function serveStdio(options: ServeOptions): Promise<number> {
   }
   if ("setNoDelay" in conn) (conn as Deno.TcpConn).setNoDelay(true);
   if (!options.quiet) writeStderrLine(`connection from ${formatNetAddr(conn.remoteAddr)}`);
+  const startMs = performance.now();
   const stdin = new StdinRingReader();
   try {
     const result = await bridge(conn, stdin, Deno.stdout, {
@@ -37,7 +39,9 @@ export async function serveStdio(options: ServeOptions): Promise<number> {
     });
     if (!options.quiet) {
       writeStderrLine(
-        `closed: received ${result.bytesReceived} bytes, sent ${result.bytesSent} bytes`,
+        `closed: ${
+          formatTransfer(result.bytesSent, result.bytesReceived, performance.now() - startMs)
+        }`,
       );
     }
     return 0;
