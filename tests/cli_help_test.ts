@@ -5,6 +5,7 @@ import { unicodeWidth } from "@std/cli/unicode-width";
 import { COMMANDS } from "../lib/cli/declaration.ts";
 import { HELP_WIDTH, helpText } from "../lib/cli/help.ts";
 import { columns, wrap } from "../lib/cli/wrap.ts";
+import { cliCommand, runCli } from "./helpers.ts";
 
 Deno.test("wrap: fills lines up to the width, breaking only at spaces", () => {
   const table: [string, number, string[]][] = [
@@ -88,4 +89,37 @@ Deno.test("help: a flag's continuation lines start under its description", () =>
 Deno.test("help: a tiny width is laid out as 40 columns", () => {
   assertEquals(helpText("serve", 5), helpText("serve", 40));
   assertEquals(helpText("tcpkit", 0), helpText("tcpkit", 40));
+});
+
+Deno.test("the CLI lays help out for 100 columns on a pipe", async () => {
+  const result = await runCli(["serve", "--help"]);
+  assertEquals(result.code, 0);
+  assertEquals(result.stdoutText, helpText("serve", HELP_WIDTH));
+  const none = await runCli([]);
+  assertEquals(none.code, 2);
+  assertEquals(none.stderr, helpText("tcpkit", HELP_WIDTH));
+});
+
+/** util-linux `script` runs a command on a pseudo-terminal (Linux; other systems differ). */
+const hasScript = Deno.build.os === "linux" &&
+  new Deno.Command("sh", { args: ["-c", "command -v script"], stdout: "null" }).outputSync()
+    .success;
+
+Deno.test({
+  name: "the CLI lays help out for the terminal's width on a terminal",
+  ignore: !hasScript,
+  fn: async () => {
+    const { command, args } = cliCommand();
+    const quote = (word: string) => `'${word.replaceAll("'", "'\\''")}'`;
+    const line = [command, ...args, "serve", "--help"].map(quote).join(" ");
+    const output = await new Deno.Command("script", {
+      args: ["-qec", `stty cols 61 rows 20 && ${line}`, "/dev/null"],
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const text = new TextDecoder().decode(output.stdout).replaceAll("\r\n", "\n");
+    assertEquals(output.code, 0, new TextDecoder().decode(output.stderr));
+    assertEquals(text, helpText("serve", 61));
+  },
 });

@@ -12,7 +12,7 @@ import denoJson from "../../deno.json" with { type: "json" };
 // still bundles them): a server holding 10k connections does not carry bench's code.
 
 /** `tcpkit --version` output. */
-export function versionText(): string {
+function versionText(): string {
   return `tcpkit ${denoJson.version} (deno ${Deno.version.deno}, v8 ${Deno.version.v8})\n`;
 }
 
