@@ -3,14 +3,15 @@
  * The only place that exits the process.
  */
 
-import { mainHelp, parseCli, usageHint } from "./lib/cli/cli.ts";
-import { runInvocation } from "./lib/cli/dispatch.ts";
+import { helpWidth, runInvocation } from "./lib/cli/dispatch.ts";
+import { helpText } from "./lib/cli/help.ts";
+import { parseCli, usageHint } from "./lib/cli/parse.ts";
 import { exitCodeFor, UsageError } from "./lib/common/errors.ts";
 import { writeStderrLine } from "./lib/common/stderr.ts";
 
 async function main(argv: string[]): Promise<number> {
   if (argv.length === 0) {
-    writeStderrLine(mainHelp());
+    writeStderrLine(helpText("tcpkit", helpWidth(Deno.stderr)));
     return 2;
   }
   try {

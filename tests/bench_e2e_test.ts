@@ -65,7 +65,7 @@ Deno.test("bench: -n stops at exactly N messages over several workers and a pipe
     "1001",
     "-c",
     "7",
-    "-w",
+    "--workers",
     "2",
     "--pipeline",
     "4",

@@ -6,7 +6,8 @@
  */
 
 import { assert, assertEquals } from "@std/assert";
-import { COMMANDS, parseCli } from "../lib/cli/cli.ts";
+import { COMMANDS } from "../lib/cli/declaration.ts";
+import { parseCli } from "../lib/cli/parse.ts";
 import { UsageError } from "../lib/common/errors.ts";
 import { runCli } from "./helpers.ts";
 
@@ -70,6 +71,26 @@ const VALUES = [
   "a b",
 ];
 
+/** Flag-like words that are wrong somewhere: unknown, negated, clustered, misplaced. */
+const BAD_FLAGS = [
+  "--bogus",
+  "-Q",
+  "--help=1",
+  "---",
+  "--mode=",
+  "-zz",
+  "-zv",
+  "-zw",
+  "-qh",
+  "-w",
+  "-c5x",
+  "-q=1",
+  "--no-quiet",
+  "--no-half-close=1",
+  "--=",
+  "--",
+];
+
 function generate(next: () => number): string[] {
   const pick = <T>(items: readonly T[]) => items[Math.floor(next() * items.length)];
   const command = next() < 0.1 ? pick(["", "serv", "help", "--x", "-h"]) : pick(COMMANDS).name;
@@ -84,9 +105,10 @@ function generate(next: () => number): string[] {
       if (flag.kind === "boolean") args.push(next() < 0.8 ? name : `${name}=${pick(VALUES)}`);
       else if (next() < 0.15) args.push(name); // missing value
       else if (next() < 0.5) args.push(`${name}=${pick(VALUES)}`);
+      else if (name.length === 2 && next() < 0.3) args.push(`${name}${pick(VALUES)}`); // -c5
       else args.push(name, pick(VALUES));
     } else if (roll < 0.7) {
-      args.push(pick(["--bogus", "-Q", "--help=1", "---", "--mode=", "-zz"]));
+      args.push(pick(BAD_FLAGS));
     } else {
       args.push(pick(VALUES));
     }

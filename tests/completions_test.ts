@@ -1,13 +1,7 @@
 import { assert, assertEquals, assertMatch, assertThrows } from "@std/assert";
-import {
-  COMMANDS,
-  type CommandSpec,
-  completionsHelp,
-  type Invocation,
-  mainHelp,
-  parseCli,
-  SHELLS,
-} from "../lib/cli/cli.ts";
+import { COMMANDS, type CommandSpec, SHELLS } from "../lib/cli/declaration.ts";
+import { HELP_WIDTH, helpText } from "../lib/cli/help.ts";
+import { type Invocation, parseCli } from "../lib/cli/parse.ts";
 import { completionScript } from "../lib/cli/completions.ts";
 import { UsageError } from "../lib/common/errors.ts";
 import { runCli } from "./helpers.ts";
@@ -16,15 +10,17 @@ Deno.test("completions: parsing the command line", () => {
   for (const shell of SHELLS) {
     assertEquals(parseCli(["completions", shell]), { command: "completions", shell });
   }
-  const help: Invocation = { command: "help", text: completionsHelp() };
+  const help: Invocation = { command: "help", topic: "completions" };
   assertEquals(parseCli(["completions", "--help"]), help);
   assertEquals(parseCli(["completions", "bash", "-h"]), help);
   assertEquals(parseCli(["help", "completions"]), help);
-  assert(mainHelp().includes("completions"));
+  assert(helpText("tcpkit", HELP_WIDTH).includes("completions"));
+  assert(helpText("completions", HELP_WIDTH).includes("tcpkit completions zsh >"));
   const errors: [string[], string][] = [
     [["completions"], "missing SHELL (one of bash, zsh, fish)"],
     [["completions", "ksh"], 'unknown shell "ksh"'],
     [["completions", "bash", "zsh"], 'unexpected argument "zsh"'],
+    [["completions", "--shell=bash"], 'completions: unknown flag "--shell"'],
   ];
   for (const [argv, message] of errors) assertThrows(() => parseCli(argv), UsageError, message);
 });

@@ -5,7 +5,7 @@
  */
 
 import { assert } from "@std/assert";
-import { parseCli } from "../lib/cli/cli.ts";
+import { parseCli } from "../lib/cli/parse.ts";
 import denoJson from "../deno.json" with { type: "json" };
 import { README as readme, readmeBlocks, SHELL_LANGS } from "./readme_blocks.ts";
 

@@ -1,7 +1,7 @@
 /** Integration tests for the server on real loopback sockets, in-process. */
 
 import { assert, assertEquals, assertInstanceOf } from "@std/assert";
-import { defaultServeOptions } from "../lib/cli/cli.ts";
+import { defaultServeOptions } from "../lib/cli/parse.ts";
 import type { ServeOptions } from "../lib/serve/options.ts";
 import { serve } from "../lib/serve/serve.ts";
 import type { LogEvent, ServeSummary } from "../lib/serve/log.ts";

@@ -1,10 +1,20 @@
 /**
  * Shell completion scripts for bash, zsh and fish, generated from the one CLI
- * declaration (COMMANDS in cli.ts): subcommands, long and short flags, and the values
+ * declaration (declaration.ts): subcommands, long and short flags, and the values
  * of `choice` flags such as `--mode`. Pure: returns strings, does no I/O.
  */
 
-import { COMMANDS, type CommandSpec, type FlagSpec, HELP_FLAG, type Shell, SHELLS } from "./cli.ts";
+import {
+  COMMANDS,
+  type CommandSpec,
+  COMPLETIONS_COMMAND,
+  type FlagSpec,
+  HELP_FLAG,
+  HELP_SUMMARY,
+  type Shell,
+  SHELLS,
+  TOP_FLAGS,
+} from "./declaration.ts";
 
 const PROGRAM = "tcpkit";
 
@@ -18,16 +28,10 @@ interface Word {
 interface CompletionCommand {
   name: string;
   summary: string;
-  flags: FlagSpec[];
+  flags: readonly FlagSpec[];
   /** Fixed values for the first positional argument, if it has any. */
   positionals?: Word[];
 }
-
-/** Flags accepted before any command. */
-const TOP_FLAGS: FlagSpec[] = [
-  HELP_FLAG,
-  { name: "version", short: "V", kind: "boolean", help: "Show the version" },
-];
 
 const SHELL_HELP: Record<Shell, string> = {
   bash: "Bash completion script",
@@ -45,16 +49,16 @@ function completionCommands(commands: readonly CommandSpec[]): CompletionCommand
   return [
     ...declared,
     {
-      name: "completions",
-      summary: "Print a shell completion script: tcpkit completions bash|zsh|fish",
-      flags: [HELP_FLAG],
+      name: COMPLETIONS_COMMAND.name,
+      summary: COMPLETIONS_COMMAND.summary,
+      flags: [...COMPLETIONS_COMMAND.flags, HELP_FLAG],
       positionals: SHELLS.map((s) => ({ name: s, help: SHELL_HELP[s] })),
     },
     {
       name: "help",
-      summary: "Show help for a command: tcpkit help COMMAND",
+      summary: HELP_SUMMARY,
       flags: [],
-      positionals: [...declared, { name: "completions", summary: "" }].map((c) => ({
+      positionals: [...declared, COMPLETIONS_COMMAND].map((c) => ({
         name: c.name,
         help: c.summary,
       })),
@@ -93,7 +97,7 @@ export function completionScript(
 
 const takesValue = (f: FlagSpec) => f.kind !== "boolean";
 const completesFiles = (f: FlagSpec) => f.metavar === "PATH";
-const flagWords = (flags: FlagSpec[]) =>
+const flagWords = (flags: readonly FlagSpec[]) =>
   flags.flatMap((f) => [`--${f.name}`, ...(f.short ? [`-${f.short}`] : [])]);
 
 function bashScript(commands: CompletionCommand[]): string {

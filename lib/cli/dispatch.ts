@@ -3,7 +3,8 @@
  * implementations and returns the exit code. The edge between the CLI and the I/O.
  */
 
-import { defaultServeOptions, type Invocation } from "./cli.ts";
+import { HELP_WIDTH, helpText } from "./help.ts";
+import { defaultServeOptions, type Invocation } from "./parse.ts";
 import type { ServeOptions } from "../serve/options.ts";
 import denoJson from "../../deno.json" with { type: "json" };
 
@@ -11,15 +12,29 @@ import denoJson from "../../deno.json" with { type: "json" };
 // still bundles them): a server holding 10k connections does not carry bench's code.
 
 /** `tcpkit --version` output. */
-export function versionText(): string {
+function versionText(): string {
   return `tcpkit ${denoJson.version} (deno ${Deno.version.deno}, v8 ${Deno.version.v8})\n`;
+}
+
+/**
+ * The width help is laid out for on `stream`: the terminal's columns when it is one,
+ * HELP_WIDTH otherwise (a pipe or file has no width; 100 reads well and diffs stably).
+ */
+export function helpWidth(stream: { isTerminal(): boolean } = Deno.stdout): number {
+  if (!stream.isTerminal()) return HELP_WIDTH;
+  try {
+    const { columns } = Deno.consoleSize();
+    return columns > 0 ? columns : HELP_WIDTH;
+  } catch {
+    return HELP_WIDTH; // A terminal that cannot report its size still gets readable help.
+  }
 }
 
 /** Runs the invocation; resolves to the process exit code. */
 export async function runInvocation(invocation: Invocation): Promise<number> {
   switch (invocation.command) {
     case "help":
-      await writeStdout(invocation.text);
+      await writeStdout(helpText(invocation.topic, helpWidth()));
       return 0;
     case "version":
       await writeStdout(versionText());

@@ -1,0 +1,121 @@
+/**
+ * The top of the command line: which command argv names, and that command's arguments
+ * read into its typed options (or a help topic, the version, a shell name). The options
+ * builders live with their commands; this file picks one and hands it the flags. Pure.
+ */
+
+import { UsageError } from "../common/errors.ts";
+import { type BenchOptions, benchOptions } from "../bench/options.ts";
+import { type ConnectOptions, connectOptions } from "../connect/options.ts";
+import { type ServeOptions, serveOptions } from "../serve/options.ts";
+import {
+  COMMAND_NAMES,
+  COMMANDS,
+  type CommandSpec,
+  COMPLETIONS_COMMAND,
+  type Shell,
+  SHELLS,
+} from "./declaration.ts";
+import { parseFlags } from "./flags.ts";
+
+/** What the command line asks for. */
+export type Invocation =
+  /** `topic` is `tcpkit` for the overview, else a command's name (`completions` included). */
+  | { command: "help"; topic: string }
+  | { command: "version" }
+  | { command: "serve"; options: ServeOptions }
+  | { command: "connect"; options: ConnectOptions }
+  | { command: "bench"; options: BenchOptions }
+  | { command: "completions"; shell: Shell };
+
+/** Where a usage error in `argv` is explained: the command's help when it names one. */
+export function usageHint(argv: readonly string[]): string {
+  const first = argv[0];
+  const named = first !== "help" && COMMAND_NAMES.includes(first);
+  return named ? `tcpkit ${first} --help` : "tcpkit --help";
+}
+
+/** Parses the full argv (without the program name) into an invocation. */
+export function parseCli(argv: readonly string[]): Invocation {
+  const [first, ...rest] = argv;
+  if (first === undefined) throw new UsageError("missing command");
+  if (isHelpFlag(first)) return help("tcpkit");
+  if (first === "--version" || first === "-V") return { command: "version" };
+  if (first === "help") return parseHelp(rest);
+  if (first.startsWith("-")) {
+    throw new UsageError(`unknown flag "${first}"; put flags after the command`);
+  }
+  if (first === COMPLETIONS_COMMAND.name) return parseCompletions(rest);
+  const spec = knownCommand(first);
+  // Help wins over any other mistake on the line: the user is asking how to fix it.
+  if (beforeDashDash(rest).some(isHelpFlag)) return help(spec.name);
+  const parsed = parseFlags(spec, rest);
+  if (parsed.help) return help(spec.name);
+  const { flags, positionals } = parsed;
+  if (positionals.length < spec.minArgs) {
+    throw new UsageError(`${spec.name}: missing ${spec.args.replace(/\.\.\.$/, "")}`);
+  }
+  if (positionals.length > spec.maxArgs) {
+    throw new UsageError(`${spec.name}: unexpected argument "${positionals[spec.maxArgs]}"`);
+  }
+  switch (spec.name) {
+    case "serve":
+      return { command: "serve", options: serveOptions(flags, positionals) };
+    case "connect":
+      return { command: "connect", options: connectOptions(flags, positionals) };
+    case "bench":
+      return { command: "bench", options: benchOptions(flags, positionals) };
+    default:
+      throw new Error(`no options builder for ${spec.name}`);
+  }
+}
+
+/**
+ * `serve`'s options with the declaration's defaults, for a server started in code (the
+ * embedded one of `bench`, tests); the caller overrides what it needs.
+ */
+export function defaultServeOptions(): ServeOptions {
+  return serveOptions(parseFlags(knownCommand("serve"), []).flags, []);
+}
+
+const help = (topic: string): Invocation => ({ command: "help", topic });
+const isHelpFlag = (arg: string) => arg === "--help" || arg === "-h";
+const beforeDashDash = (args: readonly string[]) =>
+  args.includes("--") ? args.slice(0, args.indexOf("--")) : args;
+
+function knownCommand(name: string): CommandSpec {
+  const spec = COMMANDS.find((c) => c.name === name);
+  if (!spec) {
+    throw new UsageError(`unknown command "${name}" (commands: ${COMMAND_NAMES.join(", ")})`);
+  }
+  return spec;
+}
+
+/** `tcpkit help [COMMAND]`; `help help` and a stray `--help` show the overview. */
+function parseHelp(args: readonly string[]): Invocation {
+  const words = args.filter((a) => !isHelpFlag(a));
+  if (words.length > 1) throw new UsageError("help takes at most one command name");
+  const topic = words[0] ?? "help";
+  if (topic === "help") return help("tcpkit");
+  if (topic === COMPLETIONS_COMMAND.name) return help(topic);
+  return help(knownCommand(topic).name);
+}
+
+/** `tcpkit completions SHELL`: the shell name is its only argument. */
+function parseCompletions(args: readonly string[]): Invocation {
+  if (beforeDashDash(args).some(isHelpFlag)) return help(COMPLETIONS_COMMAND.name);
+  const { positionals, help: wantsHelp } = parseFlags(COMPLETIONS_COMMAND, args);
+  if (wantsHelp) return help(COMPLETIONS_COMMAND.name);
+  const shells = SHELLS.join(", ");
+  if (positionals.length === 0) {
+    throw new UsageError(`completions: missing SHELL (one of ${shells})`);
+  }
+  if (positionals.length > 1) {
+    throw new UsageError(`completions: unexpected argument "${positionals[1]}"`);
+  }
+  const shell = SHELLS.find((s) => s === positionals[0]);
+  if (!shell) {
+    throw new UsageError(`completions: unknown shell "${positionals[0]}" (shells: ${shells})`);
+  }
+  return { command: "completions", shell };
+}
