@@ -6,7 +6,7 @@
  * and histograms, and writes the report (text or JSON) on stdout.
  */
 
-import { colorFor } from "../common/color.ts";
+import { colorFor } from "../common/format.ts";
 import { type Address, formatAddress } from "../common/address.ts";
 import type { ClientReport } from "./client.ts";
 import { type ClientPlan, MEASURE, STOP, WARMUP } from "./strategy.ts";

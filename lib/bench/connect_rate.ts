@@ -6,6 +6,7 @@
 
 import { dial } from "../common/dial.ts";
 import { describeNetError } from "../common/errors.ts";
+import { formatDuration } from "../common/format.ts";
 import { closeQuietly } from "../common/io.ts";
 import type { ErrorKind } from "./report.ts";
 import { CHUNK, firstDifference, hex, pattern, patternOffset, PERIOD, words } from "./pattern.ts";
@@ -106,7 +107,7 @@ export class ConnectSlot implements Connection {
 
   checkStall(now: number, limitMs: number) {
     if (!this.#done && this.#opStart > 0 && now - this.#opStart > limitMs) {
-      this.#fail("stall", `no reply within ${limitMs}ms`);
+      this.#fail("stall", `no reply within ${formatDuration(limitMs)}`);
     }
   }
 

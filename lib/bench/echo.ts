@@ -11,6 +11,7 @@
 
 import { Buffer } from "node:buffer";
 import { describeNetError } from "../common/errors.ts";
+import { formatDuration } from "../common/format.ts";
 import { closeQuietly } from "../common/io.ts";
 import type { ErrorKind } from "./report.ts";
 import { CHUNK, firstDifference, hex, pattern, patternOffset, PERIOD, words } from "./pattern.ts";
@@ -238,7 +239,7 @@ export class EchoConnection implements Connection {
   checkStall(now: number, limitMs: number) {
     if (this.#done || this.#inFlight === 0) return;
     if (now - this.#starts[this.#head] > limitMs) {
-      this.fail("stall", `connection ${this.#id}: no reply within ${limitMs}ms`);
+      this.fail("stall", `connection ${this.#id}: no reply within ${formatDuration(limitMs)}`);
     }
   }
 

@@ -4,6 +4,7 @@
  */
 
 import { describeNetError } from "../common/errors.ts";
+import { formatDuration } from "../common/format.ts";
 import { closeQuietly } from "../common/io.ts";
 import type { ErrorKind } from "./report.ts";
 import { CHUNK, pattern, patternOffset, PERIOD } from "./pattern.ts";
@@ -80,7 +81,7 @@ export class StreamConnection implements Connection {
 
   checkStall(now: number, limitMs: number) {
     if (!this.#done && this.#writeStart > 0 && now - this.#writeStart > limitMs) {
-      this.fail("stall", `a write took longer than ${limitMs}ms`);
+      this.fail("stall", `a write took longer than ${formatDuration(limitMs)}`);
     }
   }
 

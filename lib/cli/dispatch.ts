@@ -6,6 +6,7 @@
 import { HELP_WIDTH, helpText } from "./help.ts";
 import { defaultServeOptions, type Invocation } from "./parse.ts";
 import type { ServeOptions } from "../serve/options.ts";
+import { writeAll } from "../common/io.ts";
 import denoJson from "../../deno.json" with { type: "json" };
 
 // Each command's modules load only when it runs (static specifiers, so `deno compile`
@@ -78,8 +79,6 @@ async function runServe(options: ServeOptions): Promise<number> {
   }
 }
 
-async function writeStdout(text: string) {
-  const bytes = new TextEncoder().encode(text);
-  let offset = 0;
-  while (offset < bytes.length) offset += await Deno.stdout.write(bytes.subarray(offset));
+function writeStdout(text: string): Promise<void> {
+  return writeAll(Deno.stdout, new TextEncoder().encode(text));
 }

@@ -10,7 +10,7 @@ import { backoffDelayMs } from "./backoff.ts";
 import { describeNetError, RuntimeError } from "./errors.ts";
 import { closeQuietly } from "./io.ts";
 import { abortable, sleep } from "./time.ts";
-import { formatDuration } from "./units.ts";
+import { formatDuration } from "./format.ts";
 
 /** Why one attempt failed, as a short phrase (`connection refused`, `timed out`). */
 export class DialError extends RuntimeError {

@@ -16,7 +16,7 @@
 import { describeNetError, isPeerGone, RuntimeError } from "./errors.ts";
 import { type ByteWriter, writeAll } from "./io.ts";
 import { waitSettled } from "./time.ts";
-import { formatDuration } from "./units.ts";
+import { formatDuration } from "./format.ts";
 
 /** Anything that reads like `Deno.stdin` or a conn. */
 export interface ByteReader {

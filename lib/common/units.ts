@@ -4,9 +4,6 @@
  * quantities is format.ts.
  */
 
-// Kept until lib/common/dial.ts and lib/common/pipe.ts import it from format.ts.
-export { formatDuration } from "./format.ts";
-
 const DURATION_UNITS_MS: Record<string, number> = {
   us: 0.001,
   ms: 1,
