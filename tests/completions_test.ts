@@ -70,7 +70,18 @@ Deno.test("completions: zsh and fish scripts", () => {
     /-n '__fish_seen_subcommand_from bench' -l connections -s c -x -d 'Concurrent connections'/,
   );
   assertMatch(fish, /-n '__fish_seen_subcommand_from connect' -l send-file -r -F -d/);
-  assertMatch(fish, /-n '__fish_seen_subcommand_from completions' -a zsh -d/);
+  assertMatch(fish, /-n '__fish_seen_subcommand_from completions; and not [^']*' -a zsh -d/);
+});
+
+Deno.test("completions: every word offered has a description (fish: help completions)", () => {
+  const fish = completionScript("fish");
+  const described = fish.split("\n").filter((line) => line.includes(" -d "));
+  assert(described.length > 40);
+  for (const line of described) assertMatch(line, / -d '[^']+/, line);
+  assertMatch(fish, /-n '__fish_seen_subcommand_from help; [^']*' -a completions -d 'Print a/);
+  const zsh = completionScript("zsh");
+  assert(zsh.includes("    'completions:Print a shell completion script"));
+  assert(!/'[a-z]+:'$/m.test(zsh), "a zsh command without a description");
 });
 
 Deno.test("completions: quoting of help text, and words that cannot be completed", () => {
@@ -150,4 +161,46 @@ Deno.test("completions: the bash script from the CLI completes in bash", async (
     replies.map((reply, i) => [table[i][0].join(" "), reply]),
     table.map(([words, expected]) => [words.join(" "), expected]),
   );
+});
+
+/** Whether fish is installed (it is optional: the fish test is skipped, with its reason, without it). */
+const HAS_FISH = new Deno.Command("sh", { args: ["-c", "command -v fish"], stdout: "null" })
+  .outputSync().success;
+
+Deno.test({
+  name: `completions: the fish script from the CLI completes in fish${
+    HAS_FISH ? "" : " (skipped: fish is not installed)"
+  }`,
+  ignore: !HAS_FISH,
+  async fn() {
+    const result = await runCli(["completions", "fish"]);
+    assertEquals({ code: result.code, stderr: result.stderr }, { code: 0, stderr: "" });
+    const table: [string, string[]][] = [
+      ["tcpkit se", ["serve"]],
+      ["tcpkit serve --mode ", ["discard", "echo", "source"]],
+      ["tcpkit completions ", ["bash", "fish", "zsh"]],
+      ["tcpkit completions bash ", []],
+      ["tcpkit help ", ["bench", "completions", "connect", "serve"]],
+      ["tcpkit help completions ", []], // help takes one command: no shells, no commands
+    ];
+    for (const [line, expected] of table) {
+      const output = await new Deno.Command("fish", {
+        args: [
+          "--no-config",
+          "-c",
+          "function tcpkit; end; eval $argv[1]; complete -C $argv[2]",
+          result.stdoutText,
+          line,
+        ],
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      const stderr = new TextDecoder().decode(output.stderr);
+      assertEquals({ code: output.code, stderr }, { code: 0, stderr: "" }, line);
+      const offered = new TextDecoder().decode(output.stdout).split("\n").filter((l) => l);
+      // Every word comes with a description: "word<TAB>description".
+      for (const entry of offered) assertMatch(entry, /^\S+\t\S/, `${line}: ${entry}`);
+      assertEquals(offered.map((entry) => entry.split("\t")[0]), expected, line);
+    }
+  },
 });

@@ -336,6 +336,31 @@ Deno.test("usage errors exit 2", async () => {
   }
 });
 
+Deno.test("address mistakes are usage errors naming the fix, in one short line", async () => {
+  const longName = "a".repeat(100_000);
+  const cases: [string[], string][] = [
+    [
+      ["connect", "tcp://127.0.0.1:80"],
+      'schemes such as "tcp://" are not supported; write 127.0.0.1:80',
+    ],
+    [["connect", "127.0.0.1"], 'address "127.0.0.1" is missing a port, e.g. 127.0.0.1:PORT'],
+    [["connect", "127.0.0.1:80-90"], "has a port range; ranges work only with -z/--check"],
+    [["connect", "a..b:80"], 'has an invalid host "a..b": empty label'],
+    [["connect", `${"x".repeat(64)}.com:80`], "a label is longer than 63 characters"],
+    [["connect", `${longName}:80`], `"${"a".repeat(40)}…" (100000 characters): longer than 253`],
+    [["connect", `unix:/tmp/${"s".repeat(200)}`], "has a unix socket path of 205 bytes"],
+    [["serve", `unix:/tmp/${"s".repeat(200)}`], "has a unix socket path of 205 bytes"],
+  ];
+  for (const [args, message] of cases) {
+    const result = await runCli(args);
+    const what = `${args.join(" ").slice(0, 60)}: ${result.stderr.slice(0, 300)}`;
+    assertEquals(result.code, 2, what);
+    assertMatch(result.stderr, /^tcpkit: invalid ADDRESS: [^\n]+\n$/, what);
+    assert(result.stderr.includes(message), what);
+    assert(result.stderr.length < 400, what);
+  }
+});
+
 Deno.test("serve --stdio bridges one connection both ways and exits", async () => {
   const server = spawnCli(["serve", "--stdio", "127.0.0.1:0"], { stdin: true });
   const stderr = new LineReader(server.stderr);

@@ -9,6 +9,7 @@ import {
 import { backoffDelayMs } from "../lib/common/backoff.ts";
 import { renderCheckLine, renderTransferSummary } from "../lib/connect/report.ts";
 import { RepeatReader } from "../lib/connect/connect.ts";
+import { README } from "./readme_blocks.ts";
 
 const bytes = (...values: number[]) => new Uint8Array(values);
 const text = (s: string) => new TextEncoder().encode(s);
@@ -20,7 +21,8 @@ Deno.test("escapeForTerminal shows control bytes and bad UTF-8 as escapes", () =
     [text("+OK\r\n"), "+OK\n"],
     [text("a\rb"), "a\\rb"],
     [text("\x1b[31mred\x1b[0m"), "\\e[31mred\\e[0m"],
-    [bytes(0, 7, 8, 0x7f), "\\0\\a\\b\\x7f"],
+    [bytes(0, 7, 8, 0x7f), "\\x00\\a\\b\\x7f"],
+    [text("\x0012"), "\\x0012"], // not "\\012", which reads as octal 012 (a newline)
     [bytes(0x01, 0x1f), "\\x01\\x1f"],
     [text("héllo €"), "héllo €"],
     [bytes(0xff, 0xfe), "\\xff\\xfe"],
@@ -34,6 +36,13 @@ Deno.test("escapeForTerminal shows control bytes and bad UTF-8 as escapes", () =
   for (const [input, expected] of cases) {
     assertEquals(escapeForTerminal(input), expected, JSON.stringify(Array.from(input)));
   }
+});
+
+Deno.test("the README's interactive-mode escapes are the ones shown", () => {
+  // README: "... shown as escapes (`\e[31m`, `\x00`, `\r`; ..."
+  const sentence = /shown as escapes \(([^;)]*)/.exec(README.replace(/\s+/g, " "))?.[1];
+  assertEquals(sentence, "`\\e[31m`, `\\x00`, `\\r`");
+  assertEquals(escapeForTerminal(text("\x1b[31m\x00\r")), "\\e[31m\\x00\\r");
 });
 
 Deno.test("escapeOneLine also shows newlines, CRs and tabs", () => {

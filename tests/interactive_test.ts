@@ -1,7 +1,7 @@
 /**
  * `connect` with a terminal on stdin, driven through a pseudo-terminal (python3's pty
- * module): the prompt, sending lines, replies at any time, escaping, `exit`, Ctrl-D
- * and the peer closing.
+ * module): the prompt, sending lines, replies at any time, escaping, `exit`, Ctrl-D,
+ * the peer closing, and stdout to a file (raw bytes, no escaping).
  */
 
 import { assert, assertEquals, assertMatch } from "@std/assert";
@@ -43,10 +43,15 @@ class PtySession {
   #reading: Promise<void>;
   output = "";
 
-  constructor(args: string[]) {
+  /** `stdoutPath`: the CLI's stdout goes to this file instead of the terminal. */
+  constructor(args: string[], options: { stdoutPath?: string } = {}) {
     const { command, args: base } = cliCommand();
+    const argv = [command, ...base, ...args];
+    if (options.stdoutPath !== undefined) {
+      argv.unshift("/bin/sh", "-c", 'exec "$@" > "$0"', options.stdoutPath);
+    }
     const child = new Deno.Command("python3", {
-      args: ["-c", PTY_DRIVER, command, ...base, ...args],
+      args: ["-c", PTY_DRIVER, ...argv],
       cwd: ROOT,
       env: { NO_COLOR: "1", TERM: "xterm" },
       stdin: "piped",
@@ -144,6 +149,29 @@ Deno.test("interactive: the peer closing ends the session with a message", async
   await peer.done;
   assertEquals(await session.finish(), 0);
   assert(session.output.includes("bye"));
+});
+
+Deno.test("interactive with stdout to a file: replies are saved as raw bytes", async () => {
+  // Every byte value, twice (the escaper would rewrite most of them), then a line.
+  const all = Uint8Array.from({ length: 512 }, (_, i) => i % 256);
+  const reply = new Uint8Array([...all, ...new TextEncoder().encode("done\n")]);
+  const peer = oneShotPeer(async (conn) => {
+    await readLine(conn);
+    await conn.write(reply);
+  });
+  const path = await Deno.makeTempFile();
+  try {
+    const session = new PtySession(["connect", `127.0.0.1:${peer.port}`], { stdoutPath: path });
+    await session.expect("> ");
+    await session.type("send it\n");
+    await session.expect("tcpkit: connection closed by peer");
+    await peer.done;
+    assertEquals(await session.finish(), 0);
+    assertEquals(await Deno.readFile(path), reply);
+    assert(!session.output.includes("done"), "the reply went to the terminal");
+  } finally {
+    await Deno.remove(path);
+  }
 });
 
 async function readLine(conn: Deno.Conn) {

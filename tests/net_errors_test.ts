@@ -81,6 +81,19 @@ Deno.test("describeNetError: one short line, no errno suffix", () => {
       new Error("Resource temporarily unavailable (os error 11)\nmore"),
       "resource temporarily unavailable",
     ],
+    // Failed lookups, as Deno.connect and Deno.listen throw them: one wording for both.
+    [new Error("failed to lookup address information: Name or service not known"), "unknown host"],
+    [
+      new Error("failed to lookup address information: Temporary failure in name resolution"),
+      "unknown host",
+    ],
+    [
+      new Error(
+        "failed to lookup address information: nodename nor servname provided, or not known",
+      ),
+      "unknown host",
+    ],
+    [new URIError("invalid host 'a..b': empty label found in FQDN"), "invalid host name"],
   ];
   for (const [error, expected] of cases) assertEquals(describeNetError(error), expected);
 });

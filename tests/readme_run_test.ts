@@ -210,7 +210,8 @@ const EXAMPLES: Example[] = [
     setup: "start_server :6379",
     typed: "PING\nexit\n",
     lines: {
-      "# type PING": { stdout: "PING\n", stderr: /tcpkit: connection closed\n$/ },
+      // stdout is a file here, not the terminal: the reply's bytes come through unescaped
+      "# type PING": { stdout: "PING\r\n", stderr: /tcpkit: connection closed\n$/ },
       "--send PING": { stdout: "PING\r\n" },
       "--send 'SET k v' --send 'GET k'": { stdout: "SET k v\r\nGET k\r\n" },
     },

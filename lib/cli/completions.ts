@@ -295,9 +295,14 @@ function fishScript(commands: CompletionCommand[]): string {
   for (const command of commands) {
     const condition = `__fish_seen_subcommand_from ${command.name}`;
     lines.push("", ...command.flags.map((f) => fishFlag(condition, f)));
+    // A positional is offered once, and not to another command's positional: fish sees
+    // "completions" in `tcpkit help completions`, which must not offer shells.
+    const others = commands.filter((c) => c !== command && c.positionals).map((c) => c.name);
+    const taken = new Set([...others, ...(command.positionals ?? []).map((p) => p.name)]);
+    const positional = `${condition}; and not __fish_seen_subcommand_from ${[...taken].join(" ")}`;
     for (const value of command.positionals ?? []) {
       lines.push(
-        `complete -c ${PROGRAM} -n ${fishQuote(condition)} -a ${value.name} -d ${
+        `complete -c ${PROGRAM} -n ${fishQuote(positional)} -a ${value.name} -d ${
           fishQuote(value.help)
         }`,
       );

@@ -41,7 +41,7 @@ export async function dial(address: Address, timeoutMs: number): Promise<Deno.Co
     conn.setNoDelay(true);
     return conn;
   } catch (error) {
-    throw new DialError(address, describeDialError(error));
+    throw new DialError(address, describeNetError(error));
   }
 }
 
@@ -75,15 +75,4 @@ export async function dialWithWait(
     `not accepting connections after waiting ${formatDuration(waitMs)}` +
       (lastError ? ` (last error: ${lastError.reason})` : ""),
   );
-}
-
-function describeDialError(error: unknown): string {
-  const text = describeNetError(error);
-  if (/failed to lookup address|name or service not known|nodename nor servname/.test(text)) {
-    return "unknown host";
-  }
-  if (/no address associated|temporary failure in name resolution/.test(text)) {
-    return "unknown host";
-  }
-  return text;
 }

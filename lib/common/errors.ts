@@ -2,7 +2,8 @@
  * Error types that carry tcpkit's exit-code contract (library code throws these; only
  * main.ts turns them into an exit status: 2 for usage, 1 for everything else), and the
  * one classification of the network errors Deno throws: by class and errno code, never
- * by message text.
+ * by message text, except for name lookups, which Deno reports as plain Errors carrying
+ * only getaddrinfo's text.
  */
 
 /** Bad command line: a flag, value or argument the user must fix. Exit code 2. */
@@ -34,9 +35,22 @@ export function describeNetError(error: unknown): string {
   if (error instanceof Deno.errors.NotFound) return "not found";
   if (error instanceof DOMException && error.name === "TimeoutError") return "timed out";
   if (error instanceof DOMException && error.name === "AbortError") return "aborted";
+  if (isUnknownHost(error)) return "unknown host";
+  // A name the resolver refuses to look up (address.ts rejects these before they get here).
+  if (error instanceof URIError) return "invalid host name";
   const message = error instanceof Error ? error.message : String(error);
   // Deno appends " (os error N)"; the errno adds nothing for a shell user.
   return message.split("\n")[0].replace(/ \(os error \d+\)$/, "").toLowerCase();
+}
+
+/**
+ * Whether `error` is a failed name lookup (no such name, or no DNS to ask), as Deno
+ * throws it from `Deno.connect` and `Deno.listen`: a plain Error with getaddrinfo's text.
+ */
+export function isUnknownHost(error: unknown): boolean {
+  if (!(error instanceof Error) || error.constructor !== Error) return false;
+  return /failed to lookup address|name or service not known|nodename nor servname|no address associated|temporary failure in name resolution/i
+    .test(error.message);
 }
 
 /** The errno name Deno attaches to an OS error (`"ECONNRESET"`, `"EMFILE"`), if any. */

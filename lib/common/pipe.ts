@@ -73,6 +73,7 @@ export async function bridge(
   const result: BridgeResult = { bytesSent: 0, bytesReceived: 0, inputEnded: false };
   const activity = new ActivityWatch(options.idleTimeoutMs);
   let finished = false;
+  let lastSentMs = performance.now();
 
   const upstream = (async () => {
     await copy(
@@ -80,6 +81,7 @@ export async function bridge(
       conn,
       (n) => {
         result.bytesSent += n;
+        lastSentMs = performance.now();
         activity.touch();
       },
       readError("stdin"),
@@ -117,7 +119,7 @@ export async function bridge(
   try {
     await Promise.race([downstream, upstreamFailure, activity.expired]);
     if (keepSending) await Promise.race([upstream, activity.expired]);
-    else if (!result.inputEnded) await sendWhileInputFlows(upstream, () => result.bytesSent);
+    else if (!result.inputEnded) await sendWhileInputFlows(upstream, () => lastSentMs);
     return result;
   } finally {
     finished = true;
@@ -137,13 +139,18 @@ export const PEER_EOF_GRACE_MS = 500;
 
 /**
  * After the peer's EOF: keep sending while the input keeps delivering. Ends at input
- * EOF, after {@linkcode PEER_EOF_GRACE_MS} without progress, or when the peer refuses
- * more data (it really closed: not an error, it had its say).
+ * EOF, once nothing has been sent for {@linkcode PEER_EOF_GRACE_MS} (counted from the
+ * last bytes sent, or from the peer's EOF if later), or when the peer refuses more data
+ * (it really closed: not an error, it had its say).
  */
-async function sendWhileInputFlows(upstream: Promise<void>, sent: () => number) {
+async function sendWhileInputFlows(upstream: Promise<void>, lastSentMs: () => number) {
+  const peerEofMs = performance.now();
   while (true) {
-    const before = sent();
-    if (await waitSettled(upstream, PEER_EOF_GRACE_MS) || sent() === before) return;
+    // The deadline moves with every send, so the wait is exactly the grace period after
+    // the last one, not the end of a fixed window (which ended up to twice as late).
+    const silentMs = performance.now() - Math.max(peerEofMs, lastSentMs());
+    if (silentMs >= PEER_EOF_GRACE_MS) return;
+    if (await waitSettled(upstream, PEER_EOF_GRACE_MS - silentMs)) return;
   }
 }
 

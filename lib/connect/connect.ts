@@ -27,7 +27,9 @@ export async function runConnect(options: ConnectOptions): Promise<number> {
   const startMs = performance.now();
   if (options.verbose) {
     writeStderrLine(
-      `tcpkit: connected to ${formatAddress(target)} (local ${formatNetAddr(conn.localAddr)})`,
+      `tcpkit: connected to ${formatAddress(target)} (local ${
+        formatNetAddr(conn.localAddr, target)
+      })`,
     );
   }
   try {

@@ -2,7 +2,9 @@
  * `connect` when stdin is a terminal: the C tutorial client's read-a-line, send-it
  * loop, done carefully. A prompt on stderr; each line is sent on Enter (with `\n`, or
  * `\r\n` under `--crlf`); replies are printed the moment they arrive, escaped so
- * control bytes cannot drive the terminal; `exit` or Ctrl-D half-closes and ends the
+ * control bytes cannot drive the terminal (when stdout is a file or pipe, as in
+ * `tcpkit connect :P > reply.bin`, they are written as they are: there is no terminal to
+ * protect, and the bytes must stay intact); `exit` or Ctrl-D half-closes and ends the
  * session; the peer closing ends it with a message.
  */
 
@@ -17,6 +19,11 @@ import { escapeOneLine, TerminalEscaper } from "./terminal_escape.ts";
 export interface InteractiveIo {
   input: ByteReader;
   output: ByteWriter;
+  /**
+   * Whether `output` is a terminal: replies are then escaped and kept clear of the
+   * prompt; otherwise their bytes are written unchanged.
+   */
+  outputIsTerminal: boolean;
   /** Diagnostics and the prompt. */
   messages: (text: string) => void;
   /** Whether the prompt line may be redrawn with terminal control sequences. */
@@ -64,6 +71,10 @@ export async function runInteractive(
       }
       if (n === null) break;
       activity.touch();
+      if (!io.outputIsTerminal) {
+        await writeAll(io.output, buffer.subarray(0, n));
+        continue;
+      }
       const text = escaper.push(buffer.subarray(0, n));
       if (text === "") continue;
       clearPrompt();
@@ -141,6 +152,7 @@ function defaultIo(): InteractiveIo {
   return {
     input: Deno.stdin,
     output: Deno.stdout,
+    outputIsTerminal: Deno.stdout.isTerminal(),
     messages: (text) => {
       try {
         writeAllSync(Deno.stderr, encoder.encode(text));

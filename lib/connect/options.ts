@@ -30,7 +30,7 @@ export function connectOptions(flags: FlagValues, args: string[]): ConnectOption
   const check = flags.bool("check");
   const targets = check
     ? args.flatMap((text) => addressRangeArgument(text))
-    : args.map((text) => addressArgument(text, false));
+    : args.map((text) => addressArgument(text, false, "-z/--check"));
   if (!check && targets.length > 1) {
     throw new UsageError("connect takes one ADDRESS (several only with --check/-z)");
   }

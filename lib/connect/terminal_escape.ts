@@ -1,15 +1,18 @@
 /**
  * Makes bytes from the network safe to show on a terminal (pure, no I/O): printable
  * text and newlines pass through, control bytes and invalid UTF-8 become visible
- * escapes (`\x1b`, `\r`, `\t` kept as a tab), so a reply cannot move the cursor,
+ * escapes (`\e`, `\r`, `\x00`; a tab stays a tab), so a reply cannot move the cursor,
  * change colours or retitle the window.
+ *
+ * Only the C escapes that cannot be misread get names (`\a \b \v \f \r \e`); every
+ * other byte is `\xNN`, two hex digits, as Python writes bytes. NUL is
+ * `\x00`, not `\0`: before a digit, `\0` reads as an octal escape (`\012` is a newline).
  *
  * Stateful across chunks: a UTF-8 sequence or a CRLF split between two reads is
  * handled as if it had arrived whole.
  */
 
 const NAMED: Record<number, string> = {
-  0x00: "\\0",
   0x07: "\\a",
   0x08: "\\b",
   0x0b: "\\v",

@@ -76,7 +76,7 @@ export async function serve(options: ServeOptions, control: ServeControl): Promi
     });
   if (options.workers === 1) {
     const listener = await bindListener(options.address);
-    listening(formatNetAddr(listener.addr));
+    listening(formatNetAddr(listener.addr, options.address));
     await runServer(listener, ctx);
   } else {
     await serveOnWorkers(options, ctx, listening);

@@ -18,7 +18,9 @@ import { writeStderrLine } from "../common/stderr.ts";
 /** Serves one connection over stdin/stdout; resolves to the exit code. */
 export async function serveStdio(options: ServeOptions): Promise<number> {
   const listener = await bindListener(options.address);
-  writeStderrLine(`listening on ${formatNetAddr(listener.addr)} (stdio, one connection)`);
+  writeStderrLine(
+    `listening on ${formatNetAddr(listener.addr, options.address)} (stdio, one connection)`,
+  );
   let conn: Deno.Conn;
   try {
     conn = await listener.accept();
