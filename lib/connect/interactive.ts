@@ -8,6 +8,7 @@
  * session; the peer closing ends it with a message.
  */
 
+import { ERASE_LINE_AFTER_CURSOR } from "@std/cli/unstable-ansi";
 import type { ConnectOptions } from "./options.ts";
 import { describeNetError, RuntimeError } from "../common/errors.ts";
 import { type ByteWriter, writeAll, writeAllSync } from "../common/io.ts";
@@ -50,7 +51,7 @@ export async function runInteractive(
     promptShown = true;
   };
   const clearPrompt = () => {
-    if (promptShown && io.redraw) io.messages("\r\x1b[K");
+    if (promptShown && io.redraw) io.messages(`\r${ERASE_LINE_AFTER_CURSOR}`);
     promptShown = false;
   };
 
