@@ -67,7 +67,7 @@ Deno.test("completions: zsh and fish scripts", () => {
   );
   assertMatch(
     fish,
-    /-n '__fish_seen_subcommand_from bench' -l connections -s c -x -d 'Concurrent connections'/,
+    /-n '__fish_seen_subcommand_from bench; and not __fish_seen_subcommand_from merge compare plot' -l connections -s c -x -d 'Concurrent connections'/,
   );
   assertMatch(fish, /-n '__fish_seen_subcommand_from connect' -l send-file -r -F -d/);
   assertMatch(fish, /-n '__fish_seen_subcommand_from completions' -a zsh -d/);
