@@ -144,6 +144,15 @@ Deno.test("completions: the bash script from the CLI completes in bash", async (
     [["tcpkit", "completions", ""], "bash zsh fish"],
     [["tcpkit", "completions", "bash", ""], ""],
     [["tcpkit", "help", "b"], "bench"],
+    [["tcpkit", "bench", ""], "merge compare plot"],
+    [["tcpkit", "bench", "c"], "compare"],
+    [["tcpkit", "bench", "-c", "5", ""], ""], // a subcommand comes right after bench
+    [["tcpkit", "bench", "merge", "-"], "--help -h"],
+    [["tcpkit", "bench", "merge", "a.json", ""], ""], // file names, from -o default
+    [["tcpkit", "bench", "compare", "--j"], "--json"],
+    [["tcpkit", "bench", "plot", "a.json", "--t"], "--title"],
+    [["tcpkit", "bench", "plot", "--title", ""], ""],
+    [["tcpkit", "bench", "--s"], "--size --svg"],
   ];
   const replies = await bashComplete(result.stdoutText, table.map(([words]) => words));
   assertEquals(

@@ -79,7 +79,8 @@ export function percentileCurve(histogram: LatencyHistogram, step = 0.01): Curve
 /**
  * Ticks of a log latency axis covering `[lo, hi]` microseconds: `bounds` are the 1-2-5
  * values just outside the data; `labelled` are 1-2-5 values when the range spans at most
- * two decades, else powers of ten (with `minor` gridlines at the 2s and 5s between).
+ * two decades, else the powers of ten and the bounds (with `minor` gridlines at the 2s
+ * and 5s between).
  */
 export function latencyTicks(
   lo: number,
@@ -98,20 +99,17 @@ export function latencyTicks(
   let bottom = Math.max(...all.filter((v) => v <= low));
   let top = Math.min(...all.filter((v) => v >= high));
   if (bottom === top) {
-    // One value: widen to the 1-2-5 steps on either side.
-    bottom = Math.max(...all.filter((v) => v < low));
+    // One value: widen to the 1-2-5 steps on either side (none below 1 µs, the least
+    // latency a histogram holds).
+    bottom = Math.max(1, ...all.filter((v) => v < low));
     top = Math.min(...all.filter((v) => v > high));
   }
   const inside = all.filter((v) => v >= bottom && v <= top);
   const decades = Math.log10(top / bottom);
   if (decades <= 2) return { bounds: [bottom, top], labelled: inside, minor: [] };
   const isPower = (v: number) => Number.isInteger(Math.round(Math.log10(v) * 1e9) / 1e9);
-  const powers = inside.filter(isPower);
-  return {
-    bounds: [bottom, top],
-    labelled: [...(isPower(bottom) ? [] : [bottom]), ...powers, ...(isPower(top) ? [] : [top])],
-    minor: inside.filter((v) => !isPower(v)),
-  };
+  const labelled = inside.filter((v) => isPower(v) || v === bottom || v === top);
+  return { bounds: [bottom, top], labelled, minor: inside.filter((v) => !labelled.includes(v)) };
 }
 
 /** Escapes text for XML character data and attribute values. */
