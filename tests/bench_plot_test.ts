@@ -170,11 +170,31 @@ Deno.test("plot: legend, axis labels and ticks are there, in readable units", ()
   assert(yTicks.some((t) => t.endsWith("µs")) && yTicks.some((t) => t.endsWith("ms")), `${yTicks}`);
   const legend = texts.filter((t) => t.includes(" samples"));
   assertEquals(legend.length, 2);
-  assert(legend[0].startsWith("c4.json"), legend[0]);
-  assert(legend[1].startsWith('a<b> & "c"'), legend[1]);
+  assert(texts.includes("c4.json") && texts.includes('a<b> & "c"'), `${texts}`);
   const summary = FAST.summary()!;
   assert(legend[0].includes(`p99 ${formatDurationUs(summary.p99)} ·`), legend[0]);
   assert(legend[0].includes("20k samples"), legend[0]);
+});
+
+Deno.test("plot: the legend's figures line up after the labels, or go under long ones", () => {
+  const legendTexts = (labels: string[]) => {
+    const svg = renderPercentileChart(labels.map((label) => ({ label, histogram: FAST })));
+    const texts = all(parseXml(svg), "text");
+    const at = (t: XmlElement) => [Number(t.attributes.x), Number(t.attributes.y)];
+    return labels.map((label) => {
+      const i = texts.findIndex((t) => unescape(textOf(t)) === label);
+      return { label: at(texts[i]), stats: at(texts[i + 1]) };
+    });
+  };
+  const short = legendTexts(["a.json", "longer-name.json"]);
+  assertEquals(short[0].stats[0], short[1].stats[0], "one column");
+  assert(short[0].stats[0] > short[1].label[0] + 8 * "longer-name.json".length);
+  assertEquals(short.map((r) => r.stats[1]), short.map((r) => r.label[1]), "same line");
+  const long = legendTexts(["results/2024-06-01/server-a/c50.json", "b.json"]);
+  for (const row of long) {
+    assertEquals(row.stats[0], row.label[0], "under the label");
+    assert(row.stats[1] > row.label[1], "on the next line");
+  }
 });
 
 Deno.test("plot: more curves than colours are told apart by dashes", () => {

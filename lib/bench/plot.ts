@@ -128,6 +128,12 @@ export function escapeXml(text: string): string {
 const FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, 'DejaVu Sans', Arial, sans-serif";
 const LEGEND_ROW_PX = 22;
 const LABEL_CHARS = 48;
+/**
+ * Rough widths of a character of legend text at 13 px (SVG cannot measure text; these
+ * are wide enough for DejaVu Sans, the widest common fallback): bold labels, plain stats.
+ */
+const LABEL_CHAR_PX = 8.4;
+const STATS_CHAR_PX = 7.4;
 
 /** Renders the chart as a standalone SVG document. */
 export function renderPercentileChart(
@@ -145,8 +151,26 @@ export function renderPercentileChart(
   const right = width - 40;
   const top = options.subtitle ? 76 : 56;
   const bottom = top + plotHeight;
+  // The legend: a swatch, the label, and each curve's figures in a column after the
+  // longest label; on a second line under the label when that column would not fit.
+  const legend = series.map((s) => {
+    const summary = s.histogram.summary()!;
+    const stats = [
+      `p50 ${formatDurationUs(summary.p50)}`,
+      `p99 ${formatDurationUs(summary.p99)}`,
+      `p99.9 ${formatDurationUs(summary.p999)}`,
+      `max ${formatDurationUs(summary.max)}`,
+      `${formatCount(summary.count)} samples`,
+    ].join(" · ");
+    return { label: shorten(s.label), stats };
+  });
+  const labelX = left + 38;
+  const statsX = labelX + Math.max(...legend.map((l) => [...l.label].length)) * LABEL_CHAR_PX + 16;
+  const statsWidth = Math.max(...legend.map((l) => [...l.stats].length)) * STATS_CHAR_PX;
+  const twoLines = statsX + statsWidth > width - 8;
+  const rowPx = twoLines ? 2 * LEGEND_ROW_PX - 4 : LEGEND_ROW_PX;
   const legendTop = bottom + 72;
-  const height = legendTop + series.length * LEGEND_ROW_PX + 12;
+  const height = legendTop + series.length * rowPx + 12;
 
   const curves = series.map((s) => percentileCurve(s.histogram));
   const lo = Math.min(...curves.map((c) => c[0].us));
@@ -235,22 +259,14 @@ export function renderPercentileChart(
 
   // Legend: one row per curve.
   out.push(`<g>`);
-  series.forEach((s, i) => {
-    const rowY = legendTop + i * LEGEND_ROW_PX;
-    const summary = s.histogram.summary()!;
-    const stats = [
-      `p50 ${formatDurationUs(summary.p50)}`,
-      `p99 ${formatDurationUs(summary.p99)}`,
-      `p99.9 ${formatDurationUs(summary.p999)}`,
-      `max ${formatDurationUs(summary.max)}`,
-      `${formatCount(summary.count)} samples`,
-    ].join(" · ");
+  legend.forEach(({ label, stats }, i) => {
+    const rowY = legendTop + i * rowPx;
+    const [x2, y2] = twoLines ? [labelX, rowY + LEGEND_ROW_PX - 4] : [statsX, rowY];
     out.push(
       `<line x1="${left}" x2="${left + 28}" y1="${rowY - 4}" y2="${rowY - 4}" ` +
         `stroke="${colour(i)}" stroke-width="3"${dash(i)}/>`,
-      `<text x="${left + 38}" y="${rowY}"><tspan font-weight="600">${
-        escapeXml(shorten(s.label))
-      }</tspan><tspan fill="#555" dx="10">${escapeXml(stats)}</tspan></text>`,
+      `<text x="${labelX}" y="${rowY}" font-weight="600">${escapeXml(label)}</text>`,
+      `<text x="${px(x2)}" y="${y2}" fill="#555">${escapeXml(stats)}</text>`,
     );
   });
   out.push(`</g>`, `</svg>`, "");
