@@ -28,7 +28,7 @@ import { LatencyHistogram } from "./stats.ts";
 
 /** `tcpkit bench merge FILE...`: the merged result on stdout. */
 export async function runMerge(options: MergeOptions): Promise<number> {
-  const inputs = await Promise.all(options.files.map(readResult));
+  const inputs = await readResults(options.files);
   const { merged, warnings } = mergeResults(inputs);
   for (const warning of warnings) writeStderrLine(`tcpkit: warning: ${warning}`);
   await writeStdout(renderSavedResult(merged));
@@ -50,7 +50,7 @@ export async function runCompare(options: CompareOptions): Promise<number> {
 /** `tcpkit bench plot FILE...`: the SVG to `-o PATH` or stdout. */
 export async function runPlot(options: PlotOptions): Promise<number> {
   if (options.output !== undefined) await checkOutputPath(options.output, "--output");
-  const inputs = await Promise.all(options.files.map(readResult));
+  const inputs = await readResults(options.files);
   const series = inputs.map((named): PlotSeries => {
     const histogram = latencyHistogram(named.saved);
     if (histogram.count === 0) {
@@ -109,6 +109,13 @@ export async function writeRunPlot(
     subtitle: `tcpkit bench ${spec.target}${server}`,
   });
   await writeTextFile(path, svg);
+}
+
+/** Reads the files one after the other: thousands of them never hold many descriptors. */
+async function readResults(files: readonly string[]): Promise<NamedResult[]> {
+  const results: NamedResult[] = [];
+  for (const file of files) results.push(await readResult(file));
+  return results;
 }
 
 async function readResult(file: string): Promise<NamedResult> {

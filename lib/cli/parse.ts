@@ -72,11 +72,12 @@ export function parseCli(argv: readonly string[]): Invocation {
   const parsed = parseFlags(spec, args);
   if (parsed.help) return help(spec.name);
   const { flags, positionals } = parsed;
-  const misplaced = positionals.find((p) => subcommand(first, p));
-  if (!sub && misplaced !== undefined) {
+  const misplaced = sub ? undefined : positionals.map((p) => subcommand(first, p)).find((s) => s);
+  if (misplaced) {
+    const word = misplaced.name.slice(spec.name.length + 1);
     throw new UsageError(
-      `${spec.name}: "${misplaced}" must come right after "${spec.name}" ` +
-        `(tcpkit ${spec.name} ${misplaced} ...)`,
+      `${spec.name}: "${word}" must come right after "${spec.name}": ` +
+        `tcpkit ${misplaced.name} ${misplaced.args}`,
     );
   }
   if (positionals.length < spec.minArgs) {
