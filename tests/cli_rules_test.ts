@@ -77,6 +77,7 @@ Deno.test("bench: cross-flag rules", () => {
       [["bench", "-n", "10", "-d", "10s"], "either --count or --duration"],
       [["bench", "--rate", "100", "--mode", "stream"], "--rate applies to --mode echo only"],
       [["bench", "-r", "100", "--mode=connect"], "--rate applies to --mode echo only"],
+      [["bench", "--svg", "x.svg", "--mode", "stream"], "--svg draws latency"],
     ],
     [
       [["bench", "--count", "10"], { count: 10, durationMs: 10_000 }],
@@ -85,6 +86,7 @@ Deno.test("bench: cross-flag rules", () => {
       [["bench", "--rate", "100", "--mode", "echo"], { rate: 100, mode: "echo" }],
       [["bench", "--mode", "stream"], { rate: undefined, sizeBytes: 128 * 1024 }],
       [["bench", "--workers", "2"], { workers: 2 }],
+      [["bench", "--svg", "x.svg", "--mode", "connect"], { svg: "x.svg", mode: "connect" }],
     ],
   );
 });

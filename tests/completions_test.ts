@@ -67,7 +67,7 @@ Deno.test("completions: zsh and fish scripts", () => {
   );
   assertMatch(
     fish,
-    /-n '__fish_seen_subcommand_from bench' -l connections -s c -x -d 'Concurrent connections'/,
+    /-n '__fish_seen_subcommand_from bench; and not __fish_seen_subcommand_from merge compare plot' -l connections -s c -x -d 'Concurrent connections'/,
   );
   assertMatch(fish, /-n '__fish_seen_subcommand_from connect' -l send-file -r -F -d/);
   assertMatch(fish, /-n '__fish_seen_subcommand_from completions; and not [^']*' -a zsh -d/);
@@ -155,6 +155,15 @@ Deno.test("completions: the bash script from the CLI completes in bash", async (
     [["tcpkit", "completions", ""], "bash zsh fish"],
     [["tcpkit", "completions", "bash", ""], ""],
     [["tcpkit", "help", "b"], "bench"],
+    [["tcpkit", "bench", ""], "merge compare plot"],
+    [["tcpkit", "bench", "c"], "compare"],
+    [["tcpkit", "bench", "-c", "5", ""], ""], // a subcommand comes right after bench
+    [["tcpkit", "bench", "merge", "-"], "--help -h"],
+    [["tcpkit", "bench", "merge", "a.json", ""], ""], // file names, from -o default
+    [["tcpkit", "bench", "compare", "--j"], "--json"],
+    [["tcpkit", "bench", "plot", "a.json", "--t"], "--title"],
+    [["tcpkit", "bench", "plot", "--title", ""], ""],
+    [["tcpkit", "bench", "--s"], "--size --svg"],
   ];
   const replies = await bashComplete(result.stdoutText, table.map(([words]) => words));
   assertEquals(

@@ -165,6 +165,35 @@ const EXAMPLES: Example[] = [
       "and .result.errors == 0' result.json > /dev/null",
   },
   {
+    block: "-c 10 --json > c10.json",
+    setup: "start_server :7000",
+    cutBench: true,
+    lines: {
+      "bench compare": {
+        stdout: new RegExp(
+          "^tcpkit bench compare\\n" +
+            "  base c10\\.json  echo, 10 connections, 64 B messages, closed loop, pipeline 1, " +
+            "127\\.0\\.0\\.1:7000\\n" +
+            "  new  c100\\.json echo, 100 connections, 64 B messages, [^\\n]*\\n\\n" +
+            " +base +new +change\\n" +
+            ["msgs/s", "bytes/s", "p50", "p90", "p99", "p99\\.9", "max"]
+              .map((row) => `  ${row} +\\S+(?: \\S+)? +\\S+(?: \\S+)? +[+-]?\\d+\\.\\d%\\n`)
+              .join("") +
+            "  errors +0 +0 +0\\.0%\\n$",
+        ),
+      },
+      "bench merge": { stdout: "" },
+      "bench plot": { stdout: "" },
+      "--svg run.svg": { stdout: /50 connections, 64 B messages[\s\S]*\nNo errors/ },
+    },
+    after: [
+      `jq -e '(.merged_from | map(.file)) == ["c10.json", "c100.json"] and .result.messages > 0' \\`,
+      "  both.json > /dev/null",
+      `[ "$(grep -c '<path ' latency.svg)" = 2 ] && grep -q '</svg>' latency.svg`,
+      `[ "$(grep -c '<path ' run.svg)" = 1 ] && grep -q '</svg>' run.svg`,
+    ].join("\n"),
+  },
+  {
     block: "source <(tcpkit completions bash)",
     setup: [
       "mkdir -p ~/.local/share/bash-completion/completions ~/.config/fish/completions ~/.zfunc",
@@ -229,7 +258,7 @@ const EXAMPLES: Example[] = [
 ];
 
 /** At least this many README shell blocks must run (the rest carry a skip marker). */
-const MIN_BLOCKS_RUN = 11;
+const MIN_BLOCKS_RUN = 12;
 /** A run that takes longer is killed and fails. */
 const RUN_TIMEOUT_MS = 25_000;
 

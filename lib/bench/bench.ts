@@ -29,6 +29,7 @@ import { waitSettled } from "../common/time.ts";
 import { ServeCounters } from "../serve/counters.ts";
 import { ServeWorkerHandle } from "../serve/worker_handle.ts";
 import { writeStderrLine } from "../common/stderr.ts";
+import { checkOutputPath, writeRunPlot } from "./artifacts.ts";
 
 /** How long the embedded server may take to finish once asked to stop. */
 const SERVER_STOP_MS = 2000;
@@ -41,6 +42,7 @@ export async function runBench(
   options: BenchOptions,
   serverDefaults: ServeOptions,
 ): Promise<number> {
+  if (options.svg !== undefined) await checkOutputPath(options.svg, "--svg");
   const interrupt = new AbortController();
   let interrupts = 0;
   const workers: ClientWorker[] = [];
@@ -91,6 +93,7 @@ export async function runBench(
     ? renderJson(spec, result)
     : renderText(spec, result, colorFor(Deno.stdout));
   await writeAll(Deno.stdout, new TextEncoder().encode(report));
+  if (options.svg !== undefined) await writeRunPlot(options.svg, spec, result);
   // Ctrl-C still prints the results so far, then exits as an interrupted command does.
   if (interrupt.signal.aborted) return 130;
   return isClean(result) ? 0 : 1;

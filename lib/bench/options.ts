@@ -27,6 +27,8 @@ export interface BenchOptions {
   workers: number | undefined;
   /** A message (or connect) that takes longer than this is a stall error. */
   timeoutMs: number;
+  /** Where to draw the latency percentile chart at the end; undefined draws none. */
+  svg: string | undefined;
 }
 
 /** Builds `bench`'s options from its flags and arguments. */
@@ -45,12 +47,16 @@ export function benchOptions(flags: FlagValues, args: string[]): BenchOptions {
     json: flags.bool("json"),
     workers: flags.count("workers"),
     timeoutMs: flags.duration("timeout")!,
+    svg: flags.string("svg"),
   };
   if (options.count !== undefined && flags.given("duration")) {
     throw new UsageError("use either --count or --duration, not both");
   }
   if (options.rate !== undefined && options.mode !== "echo") {
     throw new UsageError("--rate applies to --mode echo only");
+  }
+  if (options.svg !== undefined && options.mode === "stream") {
+    throw new UsageError("--svg draws latency, which --mode stream does not measure");
   }
   return options;
 }

@@ -55,6 +55,13 @@ export interface CommandSpec {
   flags: readonly FlagSpec[];
   /** Shell lines, shown as written (never wrapped). */
   examples: readonly string[];
+  /** Its arguments are file names, which shells complete. */
+  fileArgs?: boolean;
+  /**
+   * Subcommands, named by the word right after the command (`tcpkit bench merge ...`); each
+   * has its own arguments and flags. See SUBCOMMANDS for their full names.
+   */
+  subcommands?: readonly CommandSpec[];
 }
 
 /** `-h`/`--help`, accepted by every command. */
@@ -307,7 +314,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: "bench",
-    summary: "Benchmark an echo server: throughput and latency percentiles",
+    summary: "Benchmark an echo server: throughput and latency; merge, compare, plot results",
     args: "[ADDRESS]",
     argsHelp: [{
       name: "ADDRESS",
@@ -419,15 +426,97 @@ export const COMMANDS: readonly CommandSpec[] = [
         max: DAY_MS,
         help: "A reply or connect slower than this is counted as a stall error",
       },
+      {
+        name: "svg",
+        kind: "string",
+        metavar: "PATH",
+        help: "At the end, also draw the latency percentile chart (as bench plot does) into PATH",
+      },
     ],
     examples: [
       "tcpkit bench                                # embedded server, ~10 seconds",
       "tcpkit bench 127.0.0.1:7000 -c 50 -s 16k -d 10s",
       "tcpkit bench :7000 --rate 20000 --json > result.json",
       "tcpkit bench :5201 --mode stream -s 256k",
+      "tcpkit bench :7000 --svg latency.svg",
+    ],
+    subcommands: [
+      {
+        name: "merge",
+        summary: "Merge saved results into one (e.g. one client per machine, one server): " +
+          "counts, histograms and rates add",
+        args: "FILE...",
+        argsHelp: [{
+          name: "FILE",
+          help: "A result saved by tcpkit bench --json (or by bench merge); all of one --mode, " +
+            "message size and pipeline",
+        }],
+        minArgs: 1,
+        maxArgs: 4096,
+        fileArgs: true,
+        flags: [],
+        examples: [
+          "tcpkit bench merge host1.json host2.json > all.json",
+          "tcpkit bench merge results/*.json | jq .result.msgs_per_sec",
+        ],
+      },
+      {
+        name: "compare",
+        summary: "Compare two saved results side by side, with the change in %",
+        args: "BASE NEW",
+        argsHelp: [
+          { name: "BASE", help: "The result to compare against (saved by bench --json)" },
+          { name: "NEW", help: "The result compared with it, of the same --mode" },
+        ],
+        minArgs: 2,
+        maxArgs: 2,
+        fileArgs: true,
+        flags: [{ name: "json", kind: "boolean", help: "Print one JSON document on stdout" }],
+        examples: [
+          "tcpkit bench compare before.json after.json",
+          "tcpkit bench compare before.json after.json --json | jq .metrics.latency_p99_us",
+        ],
+      },
+      {
+        name: "plot",
+        summary: "Draw saved results' latency by percentile as an SVG chart, a curve per file",
+        args: "FILE...",
+        argsHelp: [{
+          name: "FILE",
+          help: "A result saved by bench --json; its curve is labelled with the file's " +
+            '"label" field, else the file name',
+        }],
+        minArgs: 1,
+        maxArgs: 12,
+        fileArgs: true,
+        flags: [
+          {
+            name: "output",
+            short: "o",
+            kind: "string",
+            metavar: "PATH",
+            help: "Write the SVG to PATH (default: stdout)",
+          },
+          {
+            name: "title",
+            kind: "string",
+            metavar: "TEXT",
+            help: "Title above the chart (default: Latency by percentile)",
+          },
+        ],
+        examples: [
+          "tcpkit bench plot before.json after.json -o latency.svg",
+          "tcpkit bench plot all.json --title 'Two clients, one server' > all.svg",
+        ],
+      },
     ],
   },
 ];
+
+/** Every subcommand with its full name (`bench merge`), as parsing and help see it. */
+export const SUBCOMMANDS: readonly CommandSpec[] = COMMANDS.flatMap((command) =>
+  (command.subcommands ?? []).map((sub) => ({ ...sub, name: `${command.name} ${sub.name}` }))
+);
 
 /** Every first word tcpkit accepts: the declared commands, then help and completions. */
 export const COMMAND_NAMES: readonly string[] = [

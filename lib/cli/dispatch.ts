@@ -54,6 +54,18 @@ export async function runInvocation(invocation: Invocation): Promise<number> {
       const { runBench } = await import("../bench/bench.ts");
       return await runBench(invocation.options, defaultServeOptions());
     }
+    case "bench merge": {
+      const { runMerge } = await import("../bench/artifacts.ts");
+      return await runMerge(invocation.options);
+    }
+    case "bench compare": {
+      const { runCompare } = await import("../bench/artifacts.ts");
+      return await runCompare(invocation.options);
+    }
+    case "bench plot": {
+      const { runPlot } = await import("../bench/artifacts.ts");
+      return await runPlot(invocation.options);
+    }
     case "completions": {
       const { completionScript } = await import("./completions.ts");
       await writeStdout(completionScript(invocation.shell));

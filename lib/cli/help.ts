@@ -11,6 +11,7 @@ import {
   type FlagSpec,
   HELP_FLAG,
   HELP_SUMMARY,
+  SUBCOMMANDS,
   TOP_FLAGS,
 } from "./declaration.ts";
 import { columns, wrap } from "./wrap.ts";
@@ -22,13 +23,14 @@ export const HELP_WIDTH = 100;
 const MIN_WIDTH = 40;
 
 /**
- * The help for `topic` (`tcpkit` for the overview, else a command's name), its lines
- * wrapped to `width` columns. Examples are shell lines and are never wrapped.
+ * The help for `topic` (`tcpkit` for the overview, else a command's name, or a
+ * subcommand's full name such as `bench merge`), its lines wrapped to `width` columns.
+ * Examples are shell lines and are never wrapped.
  */
 export function helpText(topic: string, columns: number): string {
   const width = Math.max(columns, MIN_WIDTH);
   if (topic === "tcpkit") return mainHelp(width);
-  const spec = [...COMMANDS, COMPLETIONS_COMMAND].find((c) => c.name === topic);
+  const spec = [...COMMANDS, ...SUBCOMMANDS, COMPLETIONS_COMMAND].find((c) => c.name === topic);
   if (!spec) throw new Error(`no help for "${topic}"`);
   return commandHelp(spec, width);
 }
@@ -58,14 +60,24 @@ function mainHelp(width: number): string {
 
 function commandHelp(spec: CommandSpec, width: number): string {
   const flags = [...spec.flags, HELP_FLAG];
+  const subs = spec.subcommands ?? [];
   return [
     `Usage: tcpkit ${spec.name} [options] ${spec.args}`,
+    ...(subs.length > 0 ? [`       tcpkit ${spec.name} SUBCOMMAND [options] [arguments]`] : []),
     "",
     ...wrap(spec.summary, width),
     "",
     "Arguments:",
     ...columns(spec.argsHelp.map((a) => [a.name, a.help]), width),
     "",
+    ...(subs.length > 0
+      ? [
+        "Subcommands:",
+        ...columns(subs.map((s) => [`${s.name} ${s.args}`, s.summary]), width),
+        ...wrap(`Run 'tcpkit ${spec.name} SUBCOMMAND --help' for a subcommand's options.`, width),
+        "",
+      ]
+      : []),
     "Options:",
     ...columns(flags.map((f) => [flagLabel(f), describe(f)]), width),
     "",
