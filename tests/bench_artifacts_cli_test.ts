@@ -155,7 +155,7 @@ Deno.test("bench subcommands: zsh and fish complete them and their flags", () =>
 
   const fish = completionScript("fish");
   const inBench = "__fish_seen_subcommand_from bench; and not __fish_seen_subcommand_from " +
-    "merge compare plot";
+    "merge compare plot; and not __fish_seen_subcommand_from completions help";
   assert(fish.includes(`-n '${inBench}' -a merge -d 'Merge saved results`), fish);
   const inPlot = "__fish_seen_subcommand_from bench; and __fish_seen_subcommand_from plot";
   assert(fish.includes(`-n '${inPlot}' -l output -s o -r -F -d`), fish);

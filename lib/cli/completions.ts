@@ -378,7 +378,8 @@ function fishScript(commands: CompletionCommand[]): string {
     // "completions" in `tcpkit help completions`, which must not offer shells.
     const values = [...command.positionals ?? [], ...command.subcommands ?? []];
     const others = commands.filter((c) => c !== command && c.positionals).map((c) => c.name);
-    const taken = new Set([...others, ...values.map((p) => p.name)]);
+    // (a command's subcommands are already excluded by its condition)
+    const taken = new Set([...others, ...(command.positionals ?? []).map((p) => p.name)]);
     const positional = `${condition}; and not __fish_seen_subcommand_from ${[...taken].join(" ")}`;
     for (const value of values) {
       lines.push(
