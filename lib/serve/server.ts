@@ -11,6 +11,7 @@ import { sleep, waitSettled } from "../common/time.ts";
 import type { ServeCounters } from "./counters.ts";
 import type { CloseReason, LogEvent } from "./log.ts";
 import { type ConnState, discardLoop, echoLoop, sourceLoop, type TickClock } from "./modes.ts";
+import { listenUnix, UnixPathRefused } from "./unix_socket.ts";
 
 /** What one server loop needs besides its listener. */
 export interface ServerContext {
@@ -32,34 +33,17 @@ const LOOPS = { echo: echoLoop, discard: discardLoop, source: sourceLoop };
 const EMFILE_RETRY_MS = 100;
 
 /**
- * Binds `address`. A stale unix socket file (nobody accepting on it) is replaced.
- * Failures become one-line RuntimeErrors naming the address.
+ * Binds `address`. For a unix path, only a stale socket file (nobody accepting on it) is
+ * replaced (unix_socket.ts). Failures become one-line RuntimeErrors naming the address.
  */
 export async function bindListener(address: Address, reusePort = false): Promise<Deno.Listener> {
   try {
     return address.transport === "unix"
-      ? await bindUnix(address.path)
+      ? await listenUnix(address.path)
       : Deno.listen({ hostname: address.hostname, port: address.port, reusePort });
   } catch (error) {
-    throw new RuntimeError(
-      `cannot listen on "${formatAddress(address)}": ${describeNetError(error)}`,
-    );
-  }
-}
-
-async function bindUnix(path: string): Promise<Deno.Listener> {
-  try {
-    return Deno.listen({ transport: "unix", path });
-  } catch (error) {
-    if (!(error instanceof Deno.errors.AddrInUse)) throw error;
-    try {
-      (await Deno.connect({ transport: "unix", path })).close();
-      throw error; // someone is serving there: really in use
-    } catch (probe) {
-      if (probe === error || !(probe instanceof Deno.errors.ConnectionRefused)) throw error;
-    }
-    await Deno.remove(path);
-    return Deno.listen({ transport: "unix", path });
+    const why = error instanceof UnixPathRefused ? error.message : describeNetError(error);
+    throw new RuntimeError(`cannot listen on "${formatAddress(address)}": ${why}`);
   }
 }
 
@@ -68,7 +52,12 @@ export async function runServer(listener: Deno.Listener, ctx: ServerContext): Pr
   const open = new Map<Deno.Conn, Tracked>();
   const clock: TickClock = { tick: 0 };
   const sweeper = ctx.idleTimeoutMs === undefined ? undefined : startSweeper(ctx.idleTimeoutMs);
-  const onStop = () => listener.close();
+  let closed = false;
+  const onStop = () => {
+    if (!closed) listener.close(); // (closing a unix listener removes its file)
+    closed = true;
+  };
+  if (ctx.stop.aborted) onStop();
   ctx.stop.addEventListener("abort", onStop, { once: true });
   try {
     await acceptLoop();
@@ -76,10 +65,8 @@ export async function runServer(listener: Deno.Listener, ctx: ServerContext): Pr
     await drain();
   } finally {
     ctx.stop.removeEventListener("abort", onStop);
+    onStop();
     if (sweeper !== undefined) clearInterval(sweeper);
-    if (listener.addr.transport === "unix") {
-      await Deno.remove(listener.addr.path).catch(() => {});
-    }
   }
 
   function startSweeper(idleMs: number) {

@@ -25,8 +25,7 @@ export async function serveStdio(options: ServeOptions): Promise<number> {
   } catch (error) {
     throw new RuntimeError(`cannot accept: ${describeNetError(error)}`);
   } finally {
-    listener.close();
-    if (listener.addr.transport === "unix") await Deno.remove(listener.addr.path).catch(() => {});
+    listener.close(); // (closing a unix listener removes its file)
   }
   if ("setNoDelay" in conn) (conn as Deno.TcpConn).setNoDelay(true);
   if (!options.quiet) writeStderrLine(`connection from ${formatNetAddr(conn.remoteAddr)}`);
