@@ -34,6 +34,13 @@ Deno.test("serve: cross-flag rules", () => {
       [["serve", ":0", "--keep-sending", "--workers", "2"], "--keep-sending needs --stdio"],
       [["serve", "--stdio", "--mode", "discard"], "cannot be combined with --mode"],
       [["serve", "--stdio", "--mode=source"], "cannot be combined with --mode"],
+      [["serve", ":0", "--unix-mode", "600"], "--unix-mode needs a unix:PATH address"],
+      [["serve", "--stdio", "--unix-mode", "600"], "--unix-mode needs a unix:PATH address"],
+      ...["abc", "60", "6000", "0o600", "800", "-600", "0x1ff", "600 "].map((mode): Refused => [
+        ["serve", "unix:/tmp/x.sock", `--unix-mode=${mode}`],
+        `--unix-mode: "${mode}" is not an octal mode like 600 or 0660`,
+      ]),
+      [["serve", "unix:/tmp/x.sock", "--unix-mode="], "--unix-mode"],
     ],
     [
       [["serve", "unix:/tmp/x.sock", "--workers", "1"], { workers: 1 }],
@@ -42,6 +49,11 @@ Deno.test("serve: cross-flag rules", () => {
       [["serve", "--stdio", "--keep-sending"], { stdio: true, keepSending: true }],
       [["serve", "--stdio", "--mode", "echo"], { stdio: true, mode: "echo" }],
       [["serve", "--mode", "discard", "--workers", "2"], { mode: "discard", workers: 2 }],
+      [["serve", "unix:/tmp/x.sock"], { unixMode: undefined }],
+      [["serve", "unix:/tmp/x.sock", "--unix-mode", "600"], { unixMode: 0o600 }],
+      [["serve", "unix:/tmp/x.sock", "--unix-mode", "0660"], { unixMode: 0o660 }],
+      [["serve", "unix:/tmp/x.sock", "--unix-mode", "777"], { unixMode: 0o777 }],
+      [["serve", "--stdio", "unix:/tmp/x.sock", "--unix-mode", "600"], { unixMode: 0o600 }],
     ],
   );
 });

@@ -5,7 +5,7 @@
  */
 
 import { assert, assertEquals, assertMatch } from "@std/assert";
-import { runCli, startServe } from "./helpers.ts";
+import { LineReader, runCli, spawnCli, startServe } from "./helpers.ts";
 
 /** What an lstat of `path` shows, for comparing before and after (never follows links). */
 async function snapshot(path: string): Promise<string> {
@@ -108,3 +108,34 @@ async function makeStaleSocket(path: string) {
   await server.stop("SIGKILL");
   assert((await Deno.lstat(path)).isSocket, "a SIGKILLed server leaves its socket file");
 }
+
+Deno.test("--unix-mode sets the socket file's permissions; without it they come from the umask", async () => {
+  const dir = await Deno.makeTempDir();
+  const modeOf = async (path: string) => (await Deno.lstat(path)).mode! & 0o777;
+  try {
+    for (const [flag, expected] of [["600", 0o600], ["0660", 0o660], ["666", 0o666]] as const) {
+      const path = `${dir}/m${flag}.sock`;
+      const server = await startServe([`unix:${path}`, "--unix-mode", flag]);
+      assertEquals((await modeOf(path)).toString(8), expected.toString(8), flag);
+      assertEquals(await server.stop(), 0);
+    }
+    const path = `${dir}/default.sock`;
+    const server = await startServe([`unix:${path}`]);
+    assertEquals((await modeOf(path)).toString(8), (0o777 & ~Deno.umask()).toString(8));
+    assertEquals(await server.stop(), 0);
+
+    // serve --stdio too: the mode is set before the first connection is accepted.
+    const stdioPath = `${dir}/stdio.sock`;
+    const stdio = spawnCli(["serve", "--stdio", `unix:${stdioPath}`, "--unix-mode", "600"]);
+    const stderr = new LineReader(stdio.stderr);
+    const stdout = stdio.stdout.cancel();
+    await stderr.waitFor(/listening on unix:/);
+    assertEquals((await modeOf(stdioPath)).toString(8), "600");
+    (await Deno.connect({ transport: "unix", path: stdioPath })).close();
+    assertEquals((await stdio.status).code, 0, stderr.text);
+    await stderr.done;
+    await stdout;
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -75,7 +75,7 @@ export async function serve(options: ServeOptions, control: ServeControl): Promi
       workers: options.workers,
     });
   if (options.workers === 1) {
-    const listener = await bindListener(options.address);
+    const listener = await bindListener(options.address, { unixMode: options.unixMode });
     listening(formatNetAddr(listener.addr));
     await runServer(listener, ctx);
   } else {

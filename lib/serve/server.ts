@@ -32,15 +32,30 @@ export interface ServerContext {
 const LOOPS = { echo: echoLoop, discard: discardLoop, source: sourceLoop };
 const EMFILE_RETRY_MS = 100;
 
+/** How {@linkcode bindListener} binds. */
+export interface BindOptions {
+  /** Share the port with other listeners (one per Worker). @default false */
+  reusePort?: boolean;
+  /** A unix socket file's permission bits, set right after bind. */
+  unixMode?: number;
+}
+
 /**
  * Binds `address`. For a unix path, only a stale socket file (nobody accepting on it) is
  * replaced (unix_socket.ts). Failures become one-line RuntimeErrors naming the address.
  */
-export async function bindListener(address: Address, reusePort = false): Promise<Deno.Listener> {
+export async function bindListener(
+  address: Address,
+  options: BindOptions = {},
+): Promise<Deno.Listener> {
   try {
     return address.transport === "unix"
-      ? await listenUnix(address.path)
-      : Deno.listen({ hostname: address.hostname, port: address.port, reusePort });
+      ? await listenUnix(address.path, options.unixMode)
+      : Deno.listen({
+        hostname: address.hostname,
+        port: address.port,
+        reusePort: options.reusePort ?? false,
+      });
   } catch (error) {
     const why = error instanceof UnixPathRefused ? error.message : describeNetError(error);
     throw new RuntimeError(`cannot listen on "${formatAddress(address)}": ${why}`);

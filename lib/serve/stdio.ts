@@ -17,7 +17,7 @@ import { writeStderrLine } from "../common/stderr.ts";
 
 /** Serves one connection over stdin/stdout; resolves to the exit code. */
 export async function serveStdio(options: ServeOptions): Promise<number> {
-  const listener = await bindListener(options.address);
+  const listener = await bindListener(options.address, { unixMode: options.unixMode });
   writeStderrLine(`listening on ${formatNetAddr(listener.addr)} (stdio, one connection)`);
   let conn: Deno.Conn;
   try {
