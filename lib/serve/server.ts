@@ -76,7 +76,6 @@ export async function runServer(listener: Deno.Listener, ctx: ServerContext): Pr
   ctx.stop.addEventListener("abort", onStop, { once: true });
   try {
     await acceptLoop();
-    ctx.log({ event: "shutdown", open: open.size, drainTimeoutMs: ctx.drainTimeoutMs });
     await drain();
   } finally {
     ctx.stop.removeEventListener("abort", onStop);
