@@ -77,7 +77,9 @@ export async function runInvocation(invocation: Invocation): Promise<number> {
     case "serve":
       if (invocation.options.stdio) {
         const { serveStdio } = await import("../serve/stdio.ts");
-        return await serveStdio(invocation.options);
+        const { stderrLogger } = await import("../serve/serve.ts");
+        const { log, quiet } = invocation.options;
+        return await serveStdio(invocation.options, stderrLogger(log, quiet));
       }
       return await runServe(invocation.options);
     case "connect": {

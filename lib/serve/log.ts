@@ -54,6 +54,7 @@ export function renderLogEvent(event: LogEvent, format: "text" | "json", now: Da
 function renderText(e: LogEvent): string {
   switch (e.event) {
     case "listening":
+      if (e.mode === "stdio") return `listening on ${e.address} (stdio, one connection)`;
       return `listening on ${e.address} (mode ${e.mode}, max-conns ${e.maxConns}` +
         `${e.workers > 1 ? `, ${e.workers} workers` : ""})`;
     case "open":

@@ -64,8 +64,23 @@ export function serveOptions(flags: FlagValues, args: string[]): ServeOptions {
   if (options.keepSending && !options.stdio) {
     throw new UsageError("--keep-sending needs --stdio (it is about sending stdin)");
   }
-  if (options.stdio && options.mode !== "echo") {
+  if (options.stdio && flags.given("mode")) {
     throw new UsageError("--stdio bridges to stdin/stdout; it cannot be combined with --mode");
+  }
+  if (options.stdio && flags.given("max-conns")) {
+    throw new UsageError("--max-conns has no meaning with --stdio (it serves one connection)");
+  }
+  if (options.stdio && flags.given("drain-timeout")) {
+    throw new UsageError(
+      "--drain-timeout has no meaning with --stdio (SIGINT/SIGTERM end it at once)",
+    );
+  }
+  const accessFlag = flags.given("allow") ? "--allow" : flags.given("deny") ? "--deny" : undefined;
+  if (accessFlag !== undefined && options.address.transport === "unix") {
+    throw new UsageError(
+      `${accessFlag} filters TCP peers by IP address; a unix socket peer has none ` +
+        "(use --unix-mode to choose who may connect)",
+    );
   }
   return options;
 }

@@ -5,7 +5,7 @@
  */
 
 import { type Address, formatAddress, formatNetAddr } from "../common/address.ts";
-import { accessDenied, type AccessRules } from "./cidr.ts";
+import { type AccessRules, peerDenied } from "./cidr.ts";
 import { describeNetError, isOutOfFiles, isPeerGone, RuntimeError } from "../common/errors.ts";
 import { sleep, waitSettled } from "../common/time.ts";
 import type { ServeCounters } from "./counters.ts";
@@ -117,9 +117,7 @@ export async function runServer(listener: Deno.Listener, ctx: ServerContext): Pr
         continue;
       }
       emfileLogged = false;
-      const denied = conn.remoteAddr.transport === "tcp"
-        ? accessDenied(ctx.access, conn.remoteAddr.hostname)
-        : undefined;
+      const denied = peerDenied(ctx.access, conn.remoteAddr);
       if (denied !== undefined) {
         ctx.counters.refused();
         ctx.log({ event: "refused", peer: peerOf(conn), reason: denied });
