@@ -3,9 +3,9 @@
  * The only place that exits the process.
  */
 
-import { helpWidth, runInvocation } from "./lib/cli/dispatch.ts";
+import { fatalErrorLine, helpWidth, runInvocation, stderrFormat } from "./lib/cli/dispatch.ts";
 import { helpText } from "./lib/cli/help.ts";
-import { parseCli, usageHint } from "./lib/cli/parse.ts";
+import { type Invocation, parseCli, usageHint } from "./lib/cli/parse.ts";
 import { exitCodeFor, UsageError } from "./lib/common/errors.ts";
 import { writeStderrLine } from "./lib/common/stderr.ts";
 
@@ -14,16 +14,20 @@ async function main(argv: string[]): Promise<number> {
     writeStderrLine(helpText("tcpkit", helpWidth(Deno.stderr)));
     return 2;
   }
+  let invocation: Invocation | undefined;
   try {
-    return await runInvocation(parseCli(argv));
+    invocation = parseCli(argv);
+    return await runInvocation(invocation);
   } catch (error) {
     // A closed stdout (`tcpkit ... | head -c 10`) ends the command quietly, as for cat.
     if (error instanceof Deno.errors.BrokenPipe) return 0;
     const message = error instanceof Error ? error.message : String(error);
     const hint = error instanceof UsageError ? ` (see '${usageHint(argv)}')` : "";
-    writeStderrLine(`tcpkit: ${message.split("\n")[0]}${hint}`);
-    if (Deno.env.get("TCPKIT_DEBUG") && error instanceof Error) writeStderrLine(error.stack ?? "");
-    return exitCodeFor(error);
+    const code = exitCodeFor(error);
+    const stack = Deno.env.get("TCPKIT_DEBUG") && error instanceof Error ? error.stack : undefined;
+    const format = stderrFormat(argv, invocation);
+    writeStderrLine(fatalErrorLine(`${message.split("\n")[0]}${hint}`, code, format, stack));
+    return code;
   }
 }
 

@@ -7,6 +7,7 @@
 import { assertEquals, assertThrows } from "@std/assert";
 import { type Invocation, parseCli } from "../lib/cli/parse.ts";
 import { UsageError } from "../lib/common/errors.ts";
+import { checkInteractiveFlags } from "../lib/connect/options.ts";
 
 /** argv and a substring of the usage error it must raise. */
 type Refused = [argv: string[], error: string];
@@ -34,14 +35,72 @@ Deno.test("serve: cross-flag rules", () => {
       [["serve", ":0", "--keep-sending", "--workers", "2"], "--keep-sending needs --stdio"],
       [["serve", "--stdio", "--mode", "discard"], "cannot be combined with --mode"],
       [["serve", "--stdio", "--mode=source"], "cannot be combined with --mode"],
+      [["serve", ":0", "--unix-mode", "600"], "--unix-mode needs a unix:PATH address"],
+      [["serve", "--stdio", "--unix-mode", "600"], "--unix-mode needs a unix:PATH address"],
+      ...["abc", "60", "6000", "0o600", "800", "-600", "0x1ff", "600 "].map((mode): Refused => [
+        ["serve", "unix:/tmp/x.sock", `--unix-mode=${mode}`],
+        `--unix-mode: "${mode}" is not an octal mode like 600 or 0660`,
+      ]),
+      [["serve", "unix:/tmp/x.sock", "--unix-mode="], "--unix-mode"],
+      // --stdio serves one connection: what only means something for many is refused.
+      [["serve", "--stdio", "--mode", "echo"], "cannot be combined with --mode"],
+      [["serve", "--stdio", "--max-conns", "5"], "--max-conns has no meaning with --stdio"],
+      [
+        ["serve", "--stdio", "--drain-timeout", "1s"],
+        "--drain-timeout has no meaning with --stdio",
+      ],
+      // A unix socket peer has no IP address to filter.
+      [["serve", "unix:/tmp/x.sock", "--allow", "127.0.0.1"], "--allow filters TCP peers"],
+      [["serve", "unix:/tmp/x.sock", "--deny", "::1"], "--deny filters TCP peers"],
+      [["serve", "--stdio", "unix:/tmp/x.sock", "--deny", "::1"], "--deny filters TCP peers"],
     ],
     [
       [["serve", "unix:/tmp/x.sock", "--workers", "1"], { workers: 1 }],
       [["serve", ":0", "--workers", "4"], { workers: 4 }],
       [["serve", "--stdio", "--workers", "1"], { stdio: true, workers: 1 }],
       [["serve", "--stdio", "--keep-sending"], { stdio: true, keepSending: true }],
-      [["serve", "--stdio", "--mode", "echo"], { stdio: true, mode: "echo" }],
       [["serve", "--mode", "discard", "--workers", "2"], { mode: "discard", workers: 2 }],
+      [["serve", "unix:/tmp/x.sock"], { unixMode: undefined }],
+      [["serve", "unix:/tmp/x.sock", "--unix-mode", "600"], { unixMode: 0o600 }],
+      [["serve", "unix:/tmp/x.sock", "--unix-mode", "0660"], { unixMode: 0o660 }],
+      [["serve", "unix:/tmp/x.sock", "--unix-mode", "777"], { unixMode: 0o777 }],
+      [["serve", "--stdio", "unix:/tmp/x.sock", "--unix-mode", "600"], { unixMode: 0o600 }],
+      // Every flag --stdio honours, together.
+      [
+        [
+          "serve",
+          "--stdio",
+          "--allow=127.0.0.0/8",
+          "--deny=::1",
+          "--log=json",
+          "-q",
+          "--idle-timeout=1s",
+          "--keep-sending",
+          "--workers=1",
+        ],
+        { stdio: true, log: "json", quiet: true, idleTimeoutMs: 1000, keepSending: true },
+      ],
+      // Every mode takes every flag a server honours.
+      ...["echo", "discard", "source"].map((mode): Accepted => [
+        [
+          "serve",
+          ":0",
+          `--mode=${mode}`,
+          "--max-conns=5",
+          "--idle-timeout=1s",
+          "--drain-timeout=2s",
+          "--workers=2",
+          "--allow=127.0.0.1",
+          "--deny=10.0.0.0/8",
+          "--log=json",
+          "-q",
+        ],
+        { mode, maxConns: 5, idleTimeoutMs: 1000, drainTimeoutMs: 2000, workers: 2, quiet: true },
+      ]),
+      [
+        ["serve", "unix:/tmp/x.sock", "--mode=source", "--max-conns=3", "--idle-timeout=1s"],
+        { mode: "source", maxConns: 3, idleTimeoutMs: 1000, unixMode: undefined },
+      ],
     ],
   );
 });
@@ -58,6 +117,14 @@ Deno.test("connect: cross-flag rules", () => {
       [["connect", "--repeat=1", ":1"], "--repeat needs --send or --send-file"],
       [["connect", "--check", "--send", "x", ":1"], "--check only tests the port"],
       [["connect", "-z", "--send-file", "f", ":1"], "--check only tests the port"],
+      // --check moves no data: the data flags have nothing to act on.
+      ...["--no-half-close", "--keep-sending", "--interval=1s", "--idle-timeout=1s", "--crlf"]
+        .map((flag): Refused => [
+          ["connect", "-z", flag, ":1"],
+          `--check only tests the port; it cannot be combined with ${flag.split("=")[0]}`,
+        ]),
+      [["connect", "--send", "x", "--interval", "1s", ":1"], "--interval needs --repeat"],
+      [["connect", "--interval", "1s", ":1"], "--interval needs --repeat"],
     ],
     [
       [["connect", "-z", ":1", ":2"], { check: true, targets: [one, two] }],
@@ -66,6 +133,16 @@ Deno.test("connect: cross-flag rules", () => {
       [["connect", "--send-file", "f", "--repeat", "2", ":1"], { sendFile: "f", repeat: 2 }],
       [["connect", "--send", "a", "--send", "b", ":1"], { send: ["a", "b"], repeat: 1 }],
       [["connect", "-z", "--wait", "5s", ":1"], { check: true, waitMs: 5000 }],
+      [["connect", "-zv", "-w", "2s", ":1"], { check: true, verbose: true, timeoutMs: 2000 }],
+      [
+        ["connect", "--send", "x", "--keep-sending", "--no-half-close", "--idle-timeout=1s", ":1"],
+        { keepSending: true, halfClose: false, idleTimeoutMs: 1000 },
+      ],
+      [
+        ["connect", "--send-file", "f", "--crlf", "--repeat=2", "--interval=0s", ":1"],
+        { crlf: true, repeat: 2, intervalMs: 0 },
+      ],
+      [["connect", "--keep-sending", "--no-half-close", ":1"], { keepSending: true }],
     ],
   );
 });
@@ -89,4 +166,28 @@ Deno.test("bench: cross-flag rules", () => {
       [["bench", "--svg", "x.svg", "--mode", "connect"], { svg: "x.svg", mode: "connect" }],
     ],
   );
+});
+
+Deno.test("connect: interactive mode (stdin a terminal) refuses what it cannot honour", () => {
+  const options = (argv: string[]) =>
+    (parseCli(["connect", ...argv, ":1"]) as Extract<Invocation, { command: "connect" }>).options;
+  const refused: [string[], string][] = [
+    [["--keep-sending"], "--keep-sending applies to piped stdin"],
+    [["--no-half-close"], "--no-half-close applies to piped stdin"],
+    [["--no-half-close", "--crlf", "-v"], "--no-half-close applies to piped stdin"],
+  ];
+  for (const [argv, error] of refused) {
+    assertThrows(() => checkInteractiveFlags(options(argv), true), UsageError, error);
+    checkInteractiveFlags(options(argv), false); // piped stdin honours them
+  }
+  // Interactive mode honours these; with --send or --send-file stdin is not read at all.
+  for (
+    const argv of [
+      ["--crlf", "-v", "--idle-timeout=1s", "--wait=1s", "-w", "1s"],
+      ["--send", "x", "--keep-sending", "--no-half-close"],
+      ["--send-file", "f", "--keep-sending"],
+    ]
+  ) {
+    checkInteractiveFlags(options(argv), true);
+  }
 });

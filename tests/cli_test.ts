@@ -79,6 +79,7 @@ Deno.test("serve defaults", () => {
     stdio: false,
     keepSending: false,
     access: { allow: [], deny: [] },
+    unixMode: undefined,
   });
 });
 
@@ -111,6 +112,7 @@ Deno.test("serve flags become typed options", () => {
     stdio: false,
     keepSending: false,
     access: { allow: [], deny: [] },
+    unixMode: undefined,
   });
 });
 

@@ -374,5 +374,5 @@ Deno.test("serve --stdio bridges one connection both ways and exits", async () =
   await stderr.done;
   assertEquals([client.code, client.stdoutText], [0, "from server\n"]);
   assertEquals([status.code, new TextDecoder().decode(bytes)], [0, "from client\n"]);
-  assertMatch(stderr.text, /connection from 127\.0\.0\.1:\d+/);
+  assertMatch(stderr.text, /\[#1\] 127\.0\.0\.1:\d+ connected/);
 });

@@ -94,8 +94,9 @@ const EXAMPLES: Example[] = [
         ),
       },
       "unix:/tmp/echo.sock": {
-        probe: "printf hi | tcpkit connect unix:/tmp/echo.sock",
-        stdout: /^listening on unix:\/tmp\/echo\.sock \(mode echo, max-conns \d+\)\nhi$/,
+        probe:
+          "printf hi | tcpkit connect unix:/tmp/echo.sock && echo && stat -c %a /tmp/echo.sock",
+        stdout: /^listening on unix:\/tmp\/echo\.sock \(mode echo, max-conns \d+\)\nhi\n600\n$/,
       },
       "# two Workers": {
         probe: "printf hi | tcpkit connect :7000",

@@ -1,7 +1,7 @@
 import { assert, assertEquals } from "@std/assert";
 import { connectionBudget, FD_HEADROOM, parseUlimitOutput } from "../lib/common/fd_limit.ts";
 import { ServeCounters } from "../lib/serve/counters.ts";
-import { renderLogEvent } from "../lib/serve/log.ts";
+import { type LogEvent, renderLogEvent } from "../lib/serve/log.ts";
 import { MAX_BUFFER, MIN_BUFFER, nextBufferSize } from "../lib/serve/modes.ts";
 
 const NOW = new Date("2026-01-02T03:04:05.678Z");
@@ -92,6 +92,45 @@ Deno.test("log events render as JSON with snake_case keys", () => {
     reason: "client closed",
   });
   assert(!line.includes("\n"));
+});
+
+Deno.test("JSON durations are rounded to the microsecond; every field keeps its unit", () => {
+  const json = (event: LogEvent) => JSON.parse(renderLogEvent(event, "json", NOW));
+  const close: LogEvent = {
+    event: "close",
+    id: 1,
+    peer: "p",
+    bytesIn: 0,
+    bytesOut: 0,
+    durationMs: 25.93825199999992,
+    reason: "client closed",
+  };
+  assertEquals(json(close).duration_ms, 25.938);
+  assertEquals(json({ ...close, durationMs: 0.0004 }).duration_ms, 0);
+  assertEquals(json({ ...close, durationMs: 1234.5678 }).duration_ms, 1234.568);
+  const summary = json({
+    event: "summary",
+    served: 1,
+    refused: 0,
+    peakConcurrent: 1,
+    bytesIn: 3,
+    bytesOut: 3,
+    durationMs: 4310.123456,
+  });
+  assertEquals(summary.duration_ms, 4310.123);
+  assertEquals(summary.peak_concurrent, 1);
+  assertEquals(json({ event: "shutdown", open: 2, drainTimeoutMs: 5000 }).drain_timeout_ms, 5000);
+});
+
+Deno.test("the error event: one text line as before, or one JSON object", () => {
+  const error: LogEvent = { event: "error", message: 'cannot listen on ":1": x', exitCode: 1 };
+  assertEquals(renderLogEvent(error, "text", NOW), 'tcpkit: cannot listen on ":1": x');
+  assertEquals(JSON.parse(renderLogEvent(error, "json", NOW)), {
+    ts: "2026-01-02T03:04:05.678Z",
+    event: "error",
+    message: 'cannot listen on ":1": x',
+    exit_code: 1,
+  });
 });
 
 Deno.test("ulimit output and connection budget", () => {

@@ -56,7 +56,7 @@ async function stalledStdinTransfer(extraFlags: string[]): Promise<string> {
   const writer = server.stdin.getWriter();
   const feeding = (async () => {
     await writer.write(new TextEncoder().encode("first\n"));
-    await stderr.waitFor(/connection from/);
+    await stderr.waitFor(/\] 127\.0\.0\.1:\d+ connected/);
     await new Promise((r) => setTimeout(r, 3 * PEER_EOF_GRACE_MS));
     await writer.write(new TextEncoder().encode("last\n")).catch(() => {});
     await writer.close().catch(() => {});

@@ -196,6 +196,13 @@ export const COMMANDS: readonly CommandSpec[] = [
         multiple: true,
         help: "Refuse peers in this block; wins over --allow",
       },
+      {
+        name: "unix-mode",
+        kind: "string",
+        metavar: "MODE",
+        help: "With unix:PATH: the socket file's permissions in octal, e.g. 600 (only you) " +
+          "or 660 (you and your group) (default: from the umask)",
+      },
     ],
     examples: [
       "tcpkit serve                     # echo on 127.0.0.1:9999",

@@ -6,6 +6,7 @@
 import { HELP_WIDTH, helpText } from "./help.ts";
 import { defaultServeOptions, type Invocation } from "./parse.ts";
 import type { ServeOptions } from "../serve/options.ts";
+import { renderLogEvent } from "../serve/log.ts";
 import { writeAll } from "../common/io.ts";
 import denoJson from "../../deno.json" with { type: "json" };
 
@@ -31,6 +32,39 @@ export function helpWidth(stream: { isTerminal(): boolean } = Deno.stdout): numb
   }
 }
 
+/**
+ * How this command line's stderr lines are written: JSON objects when serve runs with
+ * `--log json`, so that the line of an error that ends it is one too; text otherwise.
+ * Without an invocation (the command line itself is wrong), the last `--log` value typed
+ * for serve decides.
+ */
+export function stderrFormat(argv: readonly string[], invocation?: Invocation): "text" | "json" {
+  if (invocation !== undefined) {
+    return invocation.command === "serve" ? invocation.options.log : "text";
+  }
+  if (argv[0] !== "serve") return "text";
+  let format = "text";
+  const flags = argv.includes("--") ? argv.slice(1, argv.indexOf("--")) : argv.slice(1);
+  flags.forEach((arg, i) => {
+    if (arg === "--log") format = flags[i + 1] ?? format;
+    else if (arg.startsWith("--log=")) format = arg.slice("--log=".length);
+  });
+  return format === "json" ? "json" : "text";
+}
+
+/**
+ * The line for the error that ends the command (`message` already one line): `tcpkit:
+ * MESSAGE`, or with `--log json` an `error` event. A stack (TCPKIT_DEBUG) goes with it.
+ */
+export function fatalErrorLine(
+  message: string,
+  exitCode: number,
+  format: "text" | "json",
+  stack?: string,
+): string {
+  return renderLogEvent({ event: "error", message, exitCode, stack }, format, new Date());
+}
+
 /** Runs the invocation; resolves to the process exit code. */
 export async function runInvocation(invocation: Invocation): Promise<number> {
   switch (invocation.command) {
@@ -43,7 +77,9 @@ export async function runInvocation(invocation: Invocation): Promise<number> {
     case "serve":
       if (invocation.options.stdio) {
         const { serveStdio } = await import("../serve/stdio.ts");
-        return await serveStdio(invocation.options);
+        const { stderrLogger } = await import("../serve/serve.ts");
+        const { log, quiet } = invocation.options;
+        return await serveStdio(invocation.options, stderrLogger(log, quiet));
       }
       return await runServe(invocation.options);
     case "connect": {

@@ -5,7 +5,7 @@
  */
 
 import { formatAddress, formatNetAddr } from "../common/address.ts";
-import type { ConnectOptions } from "./options.ts";
+import { checkInteractiveFlags, type ConnectOptions } from "./options.ts";
 import { renderCheckLine, renderTransferSummary } from "./report.ts";
 import { dialWithWait } from "../common/dial.ts";
 import { describeNetError, RuntimeError } from "../common/errors.ts";
@@ -21,6 +21,7 @@ import { writeStderrLine } from "../common/stderr.ts";
 /** Runs `connect` with its parsed options; resolves to the exit code. */
 export async function runConnect(options: ConnectOptions): Promise<number> {
   if (options.check) return await runCheck(options);
+  checkInteractiveFlags(options, Deno.stdin.isTerminal());
   const payload = await loadPayload(options);
   const target = options.targets[0];
   const conn = await dialWithWait(target, options.timeoutMs, options.waitMs);

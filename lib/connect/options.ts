@@ -46,6 +46,15 @@ export function connectOptions(flags: FlagValues, args: string[]): ConnectOption
   if (check && (send.length > 0 || sendFile !== undefined)) {
     throw new UsageError("--check only tests the port; it cannot be combined with --send");
   }
+  // --check opens and closes a connection: no data, so none of the data flags apply.
+  for (const name of ["no-half-close", "keep-sending", "interval", "idle-timeout", "crlf"]) {
+    if (check && flags.given(name)) {
+      throw new UsageError(`--check only tests the port; it cannot be combined with --${name}`);
+    }
+  }
+  if (flags.given("interval") && !flags.given("repeat")) {
+    throw new UsageError("--interval needs --repeat (it is the pause between repeated sends)");
+  }
   return {
     targets,
     halfClose: !flags.bool("no-half-close"),
@@ -61,4 +70,21 @@ export function connectOptions(flags: FlagValues, args: string[]): ConnectOption
     crlf: flags.bool("crlf"),
     verbose: flags.bool("verbose"),
   };
+}
+
+/**
+ * The flags interactive mode (stdin a terminal, no --send/--send-file) cannot honour: it
+ * half-closes on "exit" or Ctrl-D and ends when the peer closes. A usage error, checked
+ * before connecting; `stdinIsTerminal` is the caller's, so this stays pure.
+ */
+export function checkInteractiveFlags(options: ConnectOptions, stdinIsTerminal: boolean): void {
+  if (!stdinIsTerminal || options.check || options.send.length > 0) return;
+  if (options.sendFile !== undefined) return;
+  const flag = !options.halfClose ? "--no-half-close" : options.keepSending ? "--keep-sending" : "";
+  if (flag !== "") {
+    throw new UsageError(
+      `${flag} applies to piped stdin; interactive mode (stdin a terminal) ends on "exit", ` +
+        "Ctrl-D or the peer closing",
+    );
+  }
 }

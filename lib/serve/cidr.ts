@@ -65,6 +65,11 @@ export function accessDenied(rules: AccessRules, ip: string): string | undefined
   return undefined;
 }
 
+/** Why a connection's peer is refused, or undefined; unix socket peers have no IP to check. */
+export function peerDenied(rules: AccessRules, peer: Deno.Addr): string | undefined {
+  return peer.transport === "tcp" ? accessDenied(rules, peer.hostname) : undefined;
+}
+
 function mask(width: number, prefix: number): bigint {
   const all = (1n << BigInt(width)) - 1n;
   return prefix === 0 ? 0n : (all >> BigInt(width - prefix)) << BigInt(width - prefix);

@@ -2,7 +2,8 @@
  * The server's log events and their rendering as text or JSON lines. Pure: the
  * caller decides where lines go (stderr) and supplies the timestamp. Text lines show
  * sizes and durations the way format.ts does (`in 1.5 MiB, out 6 B, 2.6 ms`); JSON
- * lines keep the raw numbers under unit-named keys (`bytes_in`, `duration_ms`).
+ * lines keep the numbers under unit-named keys (`bytes_in`, `duration_ms`), durations
+ * rounded to the microsecond. The README's serve section documents every event.
  */
 
 import { formatBytes, formatDuration } from "../common/format.ts";
@@ -41,7 +42,9 @@ export type LogEvent =
   | { event: "refused"; peer: string; reason: string }
   | { event: "warning"; message: string }
   | { event: "shutdown"; open: number; drainTimeoutMs: number }
-  | ({ event: "summary" } & ServeSummary);
+  | ({ event: "summary" } & ServeSummary)
+  /** The error that ends the command (main.ts writes it); `stack` only with TCPKIT_DEBUG. */
+  | { event: "error"; message: string; exitCode: number; stack?: string };
 
 /** Renders one event as a line (without the newline) in the chosen format. */
 export function renderLogEvent(event: LogEvent, format: "text" | "json", now: Date): string {
@@ -51,6 +54,7 @@ export function renderLogEvent(event: LogEvent, format: "text" | "json", now: Da
 function renderText(e: LogEvent): string {
   switch (e.event) {
     case "listening":
+      if (e.mode === "stdio") return `listening on ${e.address} (stdio, one connection)`;
       return `listening on ${e.address} (mode ${e.mode}, max-conns ${e.maxConns}` +
         `${e.workers > 1 ? `, ${e.workers} workers` : ""})`;
     case "open":
@@ -67,6 +71,8 @@ function renderText(e: LogEvent): string {
     case "shutdown":
       return `shutting down: ${e.open} open connection${e.open === 1 ? "" : "s"}, ` +
         `waiting up to ${formatDuration(e.drainTimeoutMs)}`;
+    case "error":
+      return `tcpkit: ${e.message}${e.stack ? `\n${e.stack}` : ""}`;
     case "summary":
       return `summary: ${e.served} served, ${e.refused} refused, peak ${e.peakConcurrent} ` +
         `concurrent, in ${formatBytes(e.bytesIn)}, out ${formatBytes(e.bytesOut)}, ` +
@@ -78,7 +84,11 @@ function renderJson(e: LogEvent, now: Date): string {
   const fields: Record<string, unknown> = { ts: now.toISOString(), event: e.event };
   for (const [key, value] of Object.entries(e)) {
     if (key === "event" || value === undefined) continue;
-    fields[snakeCase(key)] = value;
+    // Durations (…Ms) to the microsecond: 25.938, not 25.93825199999992.
+    const rounded = key.endsWith("Ms") && typeof value === "number"
+      ? Math.round(value * 1000) / 1000
+      : value;
+    fields[snakeCase(key)] = rounded;
   }
   return JSON.stringify(fields);
 }

@@ -32,6 +32,8 @@ export interface ServeOptions {
   keepSending: boolean;
   /** Peers allowed and denied at accept (TCP only). @default everyone */
   access: AccessRules;
+  /** A unix socket file's permission bits, set after bind; undefined keeps the umask's. */
+  unixMode: number | undefined;
 }
 
 /** Builds `serve`'s options from its flags and arguments. */
@@ -48,9 +50,13 @@ export function serveOptions(flags: FlagValues, args: string[]): ServeOptions {
     stdio: flags.bool("stdio"),
     keepSending: flags.bool("keep-sending"),
     access: { allow: cidrs(flags, "allow"), deny: cidrs(flags, "deny") },
+    unixMode: unixMode(flags.string("unix-mode")),
   };
   if (options.workers > 1 && options.address.transport === "unix") {
     throw new UsageError("--workers needs a TCP address; unix sockets cannot share a path");
+  }
+  if (options.unixMode !== undefined && options.address.transport !== "unix") {
+    throw new UsageError("--unix-mode needs a unix:PATH address (it sets the socket file's mode)");
   }
   if (options.stdio && options.workers > 1) {
     throw new UsageError("--stdio serves one connection; it cannot be combined with --workers");
@@ -58,8 +64,23 @@ export function serveOptions(flags: FlagValues, args: string[]): ServeOptions {
   if (options.keepSending && !options.stdio) {
     throw new UsageError("--keep-sending needs --stdio (it is about sending stdin)");
   }
-  if (options.stdio && options.mode !== "echo") {
+  if (options.stdio && flags.given("mode")) {
     throw new UsageError("--stdio bridges to stdin/stdout; it cannot be combined with --mode");
+  }
+  if (options.stdio && flags.given("max-conns")) {
+    throw new UsageError("--max-conns has no meaning with --stdio (it serves one connection)");
+  }
+  if (options.stdio && flags.given("drain-timeout")) {
+    throw new UsageError(
+      "--drain-timeout has no meaning with --stdio (SIGINT/SIGTERM end it at once)",
+    );
+  }
+  const accessFlag = flags.given("allow") ? "--allow" : flags.given("deny") ? "--deny" : undefined;
+  if (accessFlag !== undefined && options.address.transport === "unix") {
+    throw new UsageError(
+      `${accessFlag} filters TCP peers by IP address; a unix socket peer has none ` +
+        "(use --unix-mode to choose who may connect)",
+    );
   }
   return options;
 }
@@ -72,4 +93,15 @@ function cidrs(flags: FlagValues, name: string): Cidr[] {
       throw new UsageError(`invalid value for --${name}: ${(error as Error).message}`);
     }
   });
+}
+
+/** `600`, `0660` → the permission bits; anything else is a usage error. */
+export function unixMode(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  if (!/^0?[0-7]{3}$/.test(text)) {
+    throw new UsageError(
+      `invalid value for --unix-mode: "${text}" is not an octal mode like 600 or 0660`,
+    );
+  }
+  return parseInt(text, 8);
 }

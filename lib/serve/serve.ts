@@ -66,7 +66,10 @@ export async function serve(options: ServeOptions, control: ServeControl): Promi
     counters,
     ...control,
   };
-  const listening = (address: string) =>
+  // One shutdown event for the whole server, however many Workers drain.
+  const stopping = () =>
+    control.log({ event: "shutdown", open: counters.active, drainTimeoutMs: ctx.drainTimeoutMs });
+  const listening = (address: string) => {
     control.log({
       event: "listening",
       address,
@@ -74,12 +77,19 @@ export async function serve(options: ServeOptions, control: ServeControl): Promi
       maxConns,
       workers: options.workers,
     });
-  if (options.workers === 1) {
-    const listener = await bindListener(options.address);
-    listening(formatNetAddr(listener.addr, options.address));
-    await runServer(listener, ctx);
-  } else {
-    await serveOnWorkers(options, ctx, listening);
+    if (control.stop.aborted) stopping();
+    else control.stop.addEventListener("abort", stopping, { once: true });
+  };
+  try {
+    if (options.workers === 1) {
+      const listener = await bindListener(options.address, { unixMode: options.unixMode });
+      listening(formatNetAddr(listener.addr, options.address));
+      await runServer(listener, ctx);
+    } else {
+      await serveOnWorkers(options, ctx, listening);
+    }
+  } finally {
+    control.stop.removeEventListener("abort", stopping);
   }
   return { ...counters.snapshot(), durationMs: performance.now() - startMs };
 }

@@ -5,12 +5,13 @@
  */
 
 import { type Address, formatAddress, formatNetAddr } from "../common/address.ts";
-import { accessDenied, type AccessRules } from "./cidr.ts";
+import { type AccessRules, peerDenied } from "./cidr.ts";
 import { describeNetError, isOutOfFiles, isPeerGone, RuntimeError } from "../common/errors.ts";
 import { sleep, waitSettled } from "../common/time.ts";
 import type { ServeCounters } from "./counters.ts";
 import type { CloseReason, LogEvent } from "./log.ts";
 import { type ConnState, discardLoop, echoLoop, sourceLoop, type TickClock } from "./modes.ts";
+import { listenUnix, UnixPathRefused } from "./unix_socket.ts";
 
 /** What one server loop needs besides its listener. */
 export interface ServerContext {
@@ -31,35 +32,33 @@ export interface ServerContext {
 const LOOPS = { echo: echoLoop, discard: discardLoop, source: sourceLoop };
 const EMFILE_RETRY_MS = 100;
 
-/**
- * Binds `address`. A stale unix socket file (nobody accepting on it) is replaced.
- * Failures become one-line RuntimeErrors naming the address.
- */
-export async function bindListener(address: Address, reusePort = false): Promise<Deno.Listener> {
-  try {
-    return address.transport === "unix"
-      ? await bindUnix(address.path)
-      : Deno.listen({ hostname: address.hostname, port: address.port, reusePort });
-  } catch (error) {
-    throw new RuntimeError(
-      `cannot listen on "${formatAddress(address)}": ${describeNetError(error)}`,
-    );
-  }
+/** How {@linkcode bindListener} binds. */
+export interface BindOptions {
+  /** Share the port with other listeners (one per Worker). @default false */
+  reusePort?: boolean;
+  /** A unix socket file's permission bits, set right after bind. */
+  unixMode?: number;
 }
 
-async function bindUnix(path: string): Promise<Deno.Listener> {
+/**
+ * Binds `address`. For a unix path, only a stale socket file (nobody accepting on it) is
+ * replaced (unix_socket.ts). Failures become one-line RuntimeErrors naming the address.
+ */
+export async function bindListener(
+  address: Address,
+  options: BindOptions = {},
+): Promise<Deno.Listener> {
   try {
-    return Deno.listen({ transport: "unix", path });
+    return address.transport === "unix"
+      ? await listenUnix(address.path, options.unixMode)
+      : Deno.listen({
+        hostname: address.hostname,
+        port: address.port,
+        reusePort: options.reusePort ?? false,
+      });
   } catch (error) {
-    if (!(error instanceof Deno.errors.AddrInUse)) throw error;
-    try {
-      (await Deno.connect({ transport: "unix", path })).close();
-      throw error; // someone is serving there: really in use
-    } catch (probe) {
-      if (probe === error || !(probe instanceof Deno.errors.ConnectionRefused)) throw error;
-    }
-    await Deno.remove(path);
-    return Deno.listen({ transport: "unix", path });
+    const why = error instanceof UnixPathRefused ? error.message : describeNetError(error);
+    throw new RuntimeError(`cannot listen on "${formatAddress(address)}": ${why}`);
   }
 }
 
@@ -68,18 +67,20 @@ export async function runServer(listener: Deno.Listener, ctx: ServerContext): Pr
   const open = new Map<Deno.Conn, Tracked>();
   const clock: TickClock = { tick: 0 };
   const sweeper = ctx.idleTimeoutMs === undefined ? undefined : startSweeper(ctx.idleTimeoutMs);
-  const onStop = () => listener.close();
+  let closed = false;
+  const onStop = () => {
+    if (!closed) listener.close(); // (closing a unix listener removes its file)
+    closed = true;
+  };
+  if (ctx.stop.aborted) onStop();
   ctx.stop.addEventListener("abort", onStop, { once: true });
   try {
     await acceptLoop();
-    ctx.log({ event: "shutdown", open: open.size, drainTimeoutMs: ctx.drainTimeoutMs });
     await drain();
   } finally {
     ctx.stop.removeEventListener("abort", onStop);
+    onStop();
     if (sweeper !== undefined) clearInterval(sweeper);
-    if (listener.addr.transport === "unix") {
-      await Deno.remove(listener.addr.path).catch(() => {});
-    }
   }
 
   function startSweeper(idleMs: number) {
@@ -116,9 +117,7 @@ export async function runServer(listener: Deno.Listener, ctx: ServerContext): Pr
         continue;
       }
       emfileLogged = false;
-      const denied = conn.remoteAddr.transport === "tcp"
-        ? accessDenied(ctx.access, conn.remoteAddr.hostname)
-        : undefined;
+      const denied = peerDenied(ctx.access, conn.remoteAddr);
       if (denied !== undefined) {
         ctx.counters.refused();
         ctx.log({ event: "refused", peer: peerOf(conn), reason: denied });

@@ -3,35 +3,44 @@
  * `nc -l`, with `connect`'s half-close rules: stdin EOF shuts down the socket's write
  * side, and the command ends once the peer has closed and its bytes are on stdout
  * (or, with `--keep-sending`, once stdin has been sent as well).
+ *
+ * `--allow`/`--deny` apply as they do for a server: a refused peer is closed at accept,
+ * before a byte of it is read, logged, and the command goes on waiting for a peer it may
+ * serve. Its log lines are serve's events (`--log json`, `--quiet`), with mode `stdio`.
  */
 
 import { formatNetAddr } from "../common/address.ts";
-import { formatTransfer } from "../common/format.ts";
 import type { ServeOptions } from "./options.ts";
+import { peerDenied } from "./cidr.ts";
 import { describeNetError, RuntimeError } from "../common/errors.ts";
 import { closeQuietly } from "../common/io.ts";
+import type { LogEvent } from "./log.ts";
 import { bridge } from "../common/pipe.ts";
 import { bindListener } from "./server.ts";
 import { StdinRingReader } from "../common/stdin_reader.ts";
-import { writeStderrLine } from "../common/stderr.ts";
 
-/** Serves one connection over stdin/stdout; resolves to the exit code. */
-export async function serveStdio(options: ServeOptions): Promise<number> {
-  const listener = await bindListener(options.address);
-  writeStderrLine(
-    `listening on ${formatNetAddr(listener.addr, options.address)} (stdio, one connection)`,
-  );
+/** Serves one connection over stdin/stdout, logging to `log`; resolves to the exit code. */
+export async function serveStdio(
+  options: ServeOptions,
+  log: (event: LogEvent) => void,
+): Promise<number> {
+  const listener = await bindListener(options.address, { unixMode: options.unixMode });
+  log({
+    event: "listening",
+    address: formatNetAddr(listener.addr, options.address),
+    mode: "stdio",
+    maxConns: 1,
+    workers: 1,
+  });
   let conn: Deno.Conn;
   try {
-    conn = await listener.accept();
-  } catch (error) {
-    throw new RuntimeError(`cannot accept: ${describeNetError(error)}`);
+    conn = await acceptAllowed(listener, options, log);
   } finally {
-    listener.close();
-    if (listener.addr.transport === "unix") await Deno.remove(listener.addr.path).catch(() => {});
+    listener.close(); // (closing a unix listener removes its file)
   }
   if ("setNoDelay" in conn) (conn as Deno.TcpConn).setNoDelay(true);
-  if (!options.quiet) writeStderrLine(`connection from ${formatNetAddr(conn.remoteAddr)}`);
+  const peer = formatNetAddr(conn.remoteAddr);
+  log({ event: "open", id: 1, peer });
   const startMs = performance.now();
   const stdin = new StdinRingReader();
   try {
@@ -39,16 +48,38 @@ export async function serveStdio(options: ServeOptions): Promise<number> {
       idleTimeoutMs: options.idleTimeoutMs,
       keepSending: options.keepSending,
     });
-    if (!options.quiet) {
-      writeStderrLine(
-        `closed: ${
-          formatTransfer(result.bytesSent, result.bytesReceived, performance.now() - startMs)
-        }`,
-      );
-    }
+    log({
+      event: "close",
+      id: 1,
+      peer,
+      bytesIn: result.bytesReceived,
+      bytesOut: result.bytesSent,
+      durationMs: performance.now() - startMs,
+      reason: "client closed",
+    });
     return 0;
   } finally {
     stdin.close();
     closeQuietly(conn);
+  }
+}
+
+/** The first connection `--allow`/`--deny` let in; the others are closed unread. */
+async function acceptAllowed(
+  listener: Deno.Listener,
+  options: ServeOptions,
+  log: (event: LogEvent) => void,
+): Promise<Deno.Conn> {
+  while (true) {
+    let conn: Deno.Conn;
+    try {
+      conn = await listener.accept();
+    } catch (error) {
+      throw new RuntimeError(`cannot accept: ${describeNetError(error)}`);
+    }
+    const denied = peerDenied(options.access, conn.remoteAddr);
+    if (denied === undefined) return conn;
+    log({ event: "refused", peer: formatNetAddr(conn.remoteAddr), reason: denied });
+    conn.close();
   }
 }

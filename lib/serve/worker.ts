@@ -48,7 +48,7 @@ scope.onmessage = (event) => {
 async function start({ options, maxConns, counters, sendLogs }: WorkerStart) {
   let listener: Deno.Listener;
   try {
-    listener = await bindListener(options.address, true);
+    listener = await bindListener(options.address, { reusePort: true });
   } catch (error) {
     scope.postMessage({ type: "failed", message: (error as Error).message });
     return;
