@@ -117,14 +117,12 @@ async function runServe(options: ServeOptions): Promise<number> {
   const force = new AbortController();
   const onSignal = () => (stop.signal.aborted ? force : stop).abort();
   const signals: Deno.Signal[] = Deno.build.os === "windows" ? ["SIGINT"] : ["SIGINT", "SIGTERM"];
+  // The listeners stay until the process exits: a signal that arrives after the summary
+  // (a second `kill`, a supervisor's timeout) must not turn a clean exit 0 into 143.
   signals.forEach((s) => Deno.addSignalListener(s, onSignal));
-  try {
-    const summary = await serve(options, { log, stop: stop.signal, force: force.signal });
-    log({ event: "summary", ...summary });
-    return 0;
-  } finally {
-    signals.forEach((s) => Deno.removeSignalListener(s, onSignal));
-  }
+  const summary = await serve(options, { log, stop: stop.signal, force: force.signal });
+  log({ event: "summary", ...summary });
+  return 0;
 }
 
 function writeStdout(text: string): Promise<void> {
