@@ -189,6 +189,33 @@ export const COMMANDS: readonly CommandSpec[] = [
         multiple: true,
         help: "Refuse peers in this block; wins over --allow",
       },
+      // serve --forward: the relay (lib/serve/forward.ts)
+      {
+        name: "forward",
+        kind: "string",
+        metavar: "TARGET",
+        help: `Relay each connection to TARGET (${ADDRESS_SYNTAX}), both ways, like socat`,
+      },
+      {
+        name: "connect-timeout",
+        kind: "duration",
+        metavar: "DURATION",
+        default: "5s",
+        min: 1,
+        max: DAY_MS,
+        help: "With --forward: give up on TARGET after this long and close the client",
+      },
+      {
+        name: "dump",
+        kind: "boolean",
+        help: "With --forward: show both directions on stderr as hex and text, like socat -v",
+      },
+      {
+        name: "dump-file",
+        kind: "string",
+        metavar: "PATH",
+        help: "With --forward: write that dump to PATH instead (truncated first)",
+      },
     ],
     examples: [
       "tcpkit serve                     # echo on 127.0.0.1:9999",
@@ -197,6 +224,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       "tcpkit serve :9000 --mode discard",
       "tcpkit serve unix:/tmp/echo.sock",
       "tcpkit serve --stdio :9000 > received.bin",
+      "tcpkit serve :8080 --forward example.com:80 --dump   # watch a protocol",
     ],
   },
   {

@@ -11,10 +11,14 @@ import { sleep, waitSettled } from "../common/time.ts";
 import type { ServeCounters } from "./counters.ts";
 import type { CloseReason, LogEvent } from "./log.ts";
 import { type ConnState, discardLoop, echoLoop, sourceLoop, type TickClock } from "./modes.ts";
+import { closeQuietly } from "../common/io.ts";
+import { forward, type ForwardConfig, RelayError } from "./forward.ts";
 
 /** What one server loop needs besides its listener. */
 export interface ServerContext {
-  mode: "echo" | "discard" | "source";
+  mode: "echo" | "discard" | "source" | "forward";
+  /** With mode `forward`: where each connection is relayed. */
+  forward?: ForwardConfig;
   maxConns: number;
   idleTimeoutMs: number | undefined;
   drainTimeoutMs: number;
@@ -67,6 +71,7 @@ async function bindUnix(path: string): Promise<Deno.Listener> {
 export async function runServer(listener: Deno.Listener, ctx: ServerContext): Promise<void> {
   const open = new Map<Deno.Conn, Tracked>();
   const clock: TickClock = { tick: 0 };
+  const upstream = ctx.forward && formatAddress(ctx.forward.target);
   const sweeper = ctx.idleTimeoutMs === undefined ? undefined : startSweeper(ctx.idleTimeoutMs);
   const onStop = () => listener.close();
   ctx.stop.addEventListener("abort", onStop, { once: true });
@@ -139,6 +144,7 @@ export async function runServer(listener: Deno.Listener, ctx: ServerContext): Pr
         id,
         state: { bytesIn: 0, bytesOut: 0, lastTick: clock.tick },
         done: Promise.resolve(),
+        cancel: ctx.forward && new AbortController(),
       };
       open.set(conn, tracked);
       tracked.done = handle(conn, tracked);
@@ -148,15 +154,30 @@ export async function runServer(listener: Deno.Listener, ctx: ServerContext): Pr
   async function handle(conn: Deno.Conn, tracked: Tracked) {
     const peer = peerOf(conn);
     const startMs = performance.now();
-    ctx.log({ event: "open", id: tracked.id, peer });
+    ctx.log({ event: "open", id: tracked.id, peer, upstream });
     let reason: CloseReason = "client closed";
     let message: string | undefined;
     try {
       if ("setNoDelay" in conn) (conn as Deno.TcpConn).setNoDelay(true);
-      await LOOPS[ctx.mode](conn, tracked.state, clock);
+      if (ctx.mode === "forward") {
+        const tag = { id: tracked.id, peer };
+        reason = await forward(
+          conn,
+          ctx.forward!,
+          tracked.state,
+          clock,
+          tag,
+          tracked.cancel?.signal,
+        );
+      } else {
+        await LOOPS[ctx.mode](conn, tracked.state, clock);
+      }
     } catch (error) {
       if (tracked.forced) {
         reason = tracked.forced;
+      } else if (error instanceof RelayError) {
+        reason = error.reason;
+        message = error.detail;
       } else if (isPeerGone(error)) {
         reason = "reset by peer";
       } else {
@@ -165,7 +186,7 @@ export async function runServer(listener: Deno.Listener, ctx: ServerContext): Pr
       }
     } finally {
       open.delete(conn);
-      if (!tracked.forced) conn.close();
+      closeQuietly(conn); // the server or a relay may have closed it already
     }
     const { bytesIn, bytesOut } = tracked.state;
     ctx.counters.close(bytesIn, bytesOut);
@@ -173,6 +194,7 @@ export async function runServer(listener: Deno.Listener, ctx: ServerContext): Pr
       event: "close",
       id: tracked.id,
       peer,
+      upstream,
       bytesIn,
       bytesOut,
       durationMs: performance.now() - startMs,
@@ -184,7 +206,8 @@ export async function runServer(listener: Deno.Listener, ctx: ServerContext): Pr
   function closeWith(conn: Deno.Conn, tracked: Tracked, reason: CloseReason) {
     if (tracked.forced) return;
     tracked.forced = reason;
-    conn.close();
+    tracked.cancel?.abort();
+    closeQuietly(conn); // a relay closes its client itself on a reset
   }
 
   async function drain() {
@@ -203,6 +226,8 @@ interface Tracked {
   done: Promise<void>;
   /** Set when the server closed the connection itself, and why. */
   forced?: CloseReason;
+  /** With --forward: aborted when the server closes the connection (ends a dial). */
+  cancel?: AbortController;
 }
 
 function peerOf(conn: Deno.Conn): string {
