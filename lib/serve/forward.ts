@@ -206,7 +206,9 @@ export async function relay(
       dump?.({ kind: "data", id, direction: dir, offset, bytes: chunk });
       offset += n;
       try {
-        await writeAll(to, chunk);
+        // Most writes take the whole chunk: one await, no helper call per message.
+        const written = await to.write(chunk);
+        if (written < n) await writeAll(to, chunk.subarray(written));
       } catch (error) {
         throw new SideError(toSide, error);
       }
