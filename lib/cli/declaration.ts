@@ -103,7 +103,7 @@ const ADDRESS_SYNTAX = "HOST:PORT, [IPV6]:PORT, :PORT, PORT or unix:PATH";
 export const COMMANDS: readonly CommandSpec[] = [
   {
     name: "serve",
-    summary: "Run a TCP server: echo (default), discard or source, many clients at once",
+    summary: "Run a TCP server: echo (default), discard, source, or a relay with --forward",
     args: "[ADDRESS]",
     argsHelp: [{
       name: "ADDRESS",

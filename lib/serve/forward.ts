@@ -141,8 +141,8 @@ export async function forward(
   }
 }
 
-/** Which end of a pair an error came from. */
-type Side = "client" | "upstream";
+/** Which end of a pair an error came from ("relay": neither, a bug of ours). */
+type Side = "client" | "upstream" | "relay";
 
 /** An error from one side's read, write or half-close. */
 class SideError {
@@ -166,9 +166,8 @@ export async function relay(
   let firstEnd: Side | undefined;
   let failure: SideError | undefined;
   const fail = (error: unknown) => {
-    if (!(error instanceof SideError)) throw error;
     if (failure === undefined) {
-      failure = error;
+      failure = error instanceof SideError ? error : new SideError("relay", error);
       // Both at once: the other direction's pending read ends, and its peer sees the close.
       closeQuietly(client);
       closeQuietly(upstream);
@@ -229,8 +228,11 @@ export async function relay(
 /** The pair's end, as logged, from the first error either side met. */
 function relayError({ side, error }: SideError): unknown {
   // Our own socket, closed under a pending read by the server (idle timeout, shutdown):
-  // the server knows why it closed it.
-  if (error instanceof Deno.errors.BadResource || error instanceof Deno.errors.Interrupted) {
+  // the server knows why it closed it. Anything else of ours goes up as it is.
+  if (
+    side === "relay" || error instanceof Deno.errors.BadResource ||
+    error instanceof Deno.errors.Interrupted
+  ) {
     return error;
   }
   if (isPeerGone(error)) {
