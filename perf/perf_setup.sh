@@ -1,11 +1,13 @@
 #!/bin/sh
 # `deno task perf:setup`: installs what the perf tasks measure against and is not on a
-# fresh machine: Debian's iperf3 and netcat-openbsd (nc -N). It also needs cc (the
-# reference C tools in ../shared/tools) and node (Node's net echo, for context).
+# fresh machine: Debian's iperf3, netcat-openbsd (nc -N) and socat (perf:forward's relay
+# reference). It also needs cc (the reference C tools in ../shared/tools) and node (Node's
+# net echo, for context).
 # Installs only what is missing, so it costs nothing once done.
 set -eu
 missing=""
 command -v iperf3 >/dev/null 2>&1 || missing="$missing iperf3"
+command -v socat >/dev/null 2>&1 || missing="$missing socat"
 nc -h 2>&1 | grep -q "Shutdown the network socket after EOF" || missing="$missing netcat-openbsd"
 command -v cc >/dev/null 2>&1 || missing="$missing gcc libc6-dev"
 [ -z "$missing" ] && exit 0

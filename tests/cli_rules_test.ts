@@ -105,6 +105,58 @@ Deno.test("serve: cross-flag rules", () => {
   );
 });
 
+Deno.test("serve --forward: cross-flag rules", () => {
+  const target = { transport: "tcp", hostname: "127.0.0.1", port: 9000 };
+  const forward = (extra: Record<string, unknown> = {}) => ({
+    mode: "forward",
+    forward: { target, connectTimeoutMs: 5000, dump: undefined, ...extra },
+  });
+  check(
+    [
+      [["serve", "--connect-timeout", "1s"], "--connect-timeout needs --forward"],
+      [["serve", "--dump"], "--dump needs --forward"],
+      [["serve", "--dump-file", "d.txt"], "--dump-file needs --forward"],
+      [["serve", "--forward", ":9000", "--mode", "echo"], "cannot be combined with --mode"],
+      [["serve", "--forward", ":9000", "--stdio"], "cannot be combined with --forward"],
+      [["serve", "--forward", ":9000", "--dump", "--dump-file", "d"], "either --dump (stderr)"],
+      [["serve", "--forward", ":0"], 'invalid value for --forward: address ":0" has port 0'],
+      [["serve", "--forward", "a b:1"], "invalid value for --forward"],
+      [["serve", "--forward", "unix:"], "invalid value for --forward"],
+      [["serve", ":9000", "--forward", ":9000"], "is the listening address"],
+      [["serve", "0.0.0.0:9000", "--forward", "localhost:9000"], "is the listening address"],
+      [["serve", "unix:/tmp/r.sock", "--forward", "unix:/tmp/r.sock"], "is the listening address"],
+      [["serve", "--forward", ":9000", "--connect-timeout", "0s"], "must be at least 1ms"],
+    ],
+    [
+      [["serve", ":8080", "--forward", ":9000"], forward()],
+      [["serve", ":9000", "--forward", "127.0.0.2:9000"], {
+        forward: {
+          target: { ...target, hostname: "127.0.0.2" },
+          connectTimeoutMs: 5000,
+          dump: undefined,
+        },
+      }],
+      [["serve", "--forward", ":9000", "--connect-timeout", "250ms"], {
+        forward: { target, connectTimeoutMs: 250, dump: undefined },
+      }],
+      [["serve", "--forward", ":9000", "--dump"], forward({ dump: { to: "stderr" } })],
+      [["serve", "--forward", ":9000", "--dump-file", "d.txt"], {
+        forward: { target, connectTimeoutMs: 5000, dump: { to: "file", path: "d.txt" } },
+      }],
+      [["serve", "--forward", "unix:/run/app.sock", "--workers", "2"], {
+        mode: "forward",
+        workers: 2,
+        forward: {
+          target: { transport: "unix", path: "/run/app.sock" },
+          connectTimeoutMs: 5000,
+          dump: undefined,
+        },
+      }],
+      [["serve"], { mode: "echo", forward: undefined }],
+    ],
+  );
+});
+
 Deno.test("connect: cross-flag rules", () => {
   const one = { transport: "tcp", hostname: "127.0.0.1", port: 1 };
   const two = { ...one, port: 2 };

@@ -105,6 +105,40 @@ const EXAMPLES: Example[] = [
     },
   },
   {
+    block: "# port 8080 leads to port 9000",
+    servers: true,
+    setup: "start_server :9000\nstart_server unix:/tmp/app.sock",
+    lines: {
+      "# port 8080 leads to port 9000": {
+        probe: "printf hi | tcpkit connect :8080",
+        stdout:
+          /^listening on 127\.0\.0\.1:8080 \(mode forward to 127\.0\.0\.1:9000, max-conns \d+\)\nhi$/,
+      },
+      "unix:/tmp/app.sock": {
+        probe: "printf hi | tcpkit connect :8080",
+        stdout:
+          /^listening on 127\.0\.0\.1:8080 \(mode forward to unix:\/tmp\/app\.sock, max-conns \d+\)\nhi$/,
+      },
+      "--dump    #": {
+        // the dump is on the server's stderr, among its log lines: "hi" went each way
+        probe:
+          `printf 'hi\\n' | tcpkit connect :8080 && grep -c '|hi.|$' "$README_TEST_DIR/serve.log"`,
+        stdout:
+          /^listening on 127\.0\.0\.1:8080 \(mode forward to 127\.0\.0\.1:9000, max-conns \d+\)\nhi\n2\n$/,
+      },
+      "--dump-file session.txt": {
+        probe:
+          "printf 'hi\\n' | tcpkit connect :8080 && grep -c '^[<>] #1 .* 3 bytes at 0$' session.txt",
+        stdout:
+          /^listening on 127\.0\.0\.1:8080 \(mode forward to 127\.0\.0\.1:9000, max-conns \d+\)\nhi\n2\n$/,
+      },
+      "--max-conns 200 --idle-timeout 5m": {
+        probe: "printf hi | tcpkit connect 127.0.0.1:8080",
+        stdout: "listening on 0.0.0.0:8080 (mode forward to 127.0.0.1:9000, max-conns 200)\nhi",
+      },
+    },
+  },
+  {
     block: "tcpkit serve :0 2> server.log &",
     after: `[ "$port" -gt 0 ] && tcpkit connect -z "127.0.0.1:$port"`,
   },

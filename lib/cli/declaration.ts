@@ -110,7 +110,7 @@ const ADDRESS_SYNTAX = "HOST:PORT, [IPV6]:PORT, :PORT, PORT or unix:PATH";
 export const COMMANDS: readonly CommandSpec[] = [
   {
     name: "serve",
-    summary: "Run a TCP server: echo (default), discard or source, many clients at once",
+    summary: "Run a TCP server: echo (default), discard, source, or a relay with --forward",
     args: "[ADDRESS]",
     argsHelp: [{
       name: "ADDRESS",
@@ -203,6 +203,33 @@ export const COMMANDS: readonly CommandSpec[] = [
         help: "With unix:PATH: the socket file's permissions in octal, e.g. 600 (only you) " +
           "or 660 (you and your group) (default: from the umask)",
       },
+      // serve --forward: the relay (lib/serve/forward.ts)
+      {
+        name: "forward",
+        kind: "string",
+        metavar: "TARGET",
+        help: `Relay each connection to TARGET (${ADDRESS_SYNTAX}), both ways, like socat`,
+      },
+      {
+        name: "connect-timeout",
+        kind: "duration",
+        metavar: "DURATION",
+        default: "5s",
+        min: 1,
+        max: DAY_MS,
+        help: "With --forward: give up on TARGET after this long and close the client",
+      },
+      {
+        name: "dump",
+        kind: "boolean",
+        help: "With --forward: show both directions on stderr as hex and text, like socat -v",
+      },
+      {
+        name: "dump-file",
+        kind: "string",
+        metavar: "PATH",
+        help: "With --forward: write that dump to PATH instead (truncated first)",
+      },
     ],
     examples: [
       "tcpkit serve                     # echo on 127.0.0.1:9999",
@@ -211,6 +238,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       "tcpkit serve :9000 --mode discard",
       "tcpkit serve unix:/tmp/echo.sock",
       "tcpkit serve --stdio :9000 > received.bin",
+      "tcpkit serve :8080 --forward example.com:80 --dump   # watch a protocol",
     ],
   },
   {

@@ -14,7 +14,11 @@ export type CloseReason =
   | "reset by peer"
   | "idle timeout"
   | "shutdown"
-  | "error";
+  | "error"
+  // serve --forward: the pair's ends
+  | "upstream closed"
+  | "reset by upstream"
+  | "upstream unreachable";
 
 /** Totals printed when the server stops. */
 export interface ServeSummary {
@@ -24,15 +28,27 @@ export interface ServeSummary {
   bytesIn: number;
   bytesOut: number;
   durationMs: number;
+  /** serve --forward: the target every connection was relayed to. */
+  upstream?: string;
 }
 
 export type LogEvent =
-  | { event: "listening"; address: string; mode: string; maxConns: number; workers: number }
-  | { event: "open"; id: number; peer: string }
+  | {
+    event: "listening";
+    address: string;
+    mode: string;
+    maxConns: number;
+    workers: number;
+    /** serve --forward: the target. */
+    upstream?: string;
+  }
+  | { event: "open"; id: number; peer: string; upstream?: string }
   | {
     event: "close";
     id: number;
     peer: string;
+    /** serve --forward: the target the client was relayed to. */
+    upstream?: string;
     bytesIn: number;
     bytesOut: number;
     durationMs: number;
@@ -55,12 +71,13 @@ function renderText(e: LogEvent): string {
   switch (e.event) {
     case "listening":
       if (e.mode === "stdio") return `listening on ${e.address} (stdio, one connection)`;
-      return `listening on ${e.address} (mode ${e.mode}, max-conns ${e.maxConns}` +
+      return `listening on ${e.address} (mode ${e.mode}${to(e.upstream)}, max-conns ${e.maxConns}` +
         `${e.workers > 1 ? `, ${e.workers} workers` : ""})`;
     case "open":
-      return `[#${e.id}] ${e.peer} connected`;
+      return `[#${e.id}] ${e.peer} connected` +
+        (e.upstream === undefined ? "" : `, forwarding to ${e.upstream}`);
     case "close":
-      return `[#${e.id}] ${e.peer} closed: ${e.reason}${e.error ? ` (${e.error})` : ""}; ` +
+      return `[#${e.id}] ${ends(e)} closed: ${e.reason}${e.error ? ` (${e.error})` : ""}; ` +
         `in ${formatBytes(e.bytesIn)}, out ${formatBytes(e.bytesOut)}, ${
           formatDuration(e.durationMs)
         }`;
@@ -76,8 +93,19 @@ function renderText(e: LogEvent): string {
     case "summary":
       return `summary: ${e.served} served, ${e.refused} refused, peak ${e.peakConcurrent} ` +
         `concurrent, in ${formatBytes(e.bytesIn)}, out ${formatBytes(e.bytesOut)}, ` +
-        `up ${formatDuration(e.durationMs)}`;
+        `up ${formatDuration(e.durationMs)}` +
+        (e.upstream === undefined ? "" : `, forwarded to ${e.upstream}`);
   }
+}
+
+/** ` to 127.0.0.1:9000` for a relay's events, else nothing. */
+function to(upstream: string | undefined): string {
+  return upstream === undefined ? "" : ` to ${upstream}`;
+}
+
+/** The connection's ends: the client, and for a relay ` -> ` its upstream. */
+function ends(e: { peer: string; upstream?: string }): string {
+  return e.upstream === undefined ? e.peer : `${e.peer} -> ${e.upstream}`;
 }
 
 function renderJson(e: LogEvent, now: Date): string {

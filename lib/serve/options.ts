@@ -3,7 +3,7 @@
  * line, with the cross-flag rules that make a combination a usage error. Pure.
  */
 
-import { type Address, addressArgument } from "../common/address.ts";
+import { type Address, addressArgument, formatAddress, parseAddress } from "../common/address.ts";
 import { UsageError } from "../common/errors.ts";
 import type { FlagValues } from "../common/flag_values.ts";
 import { type AccessRules, type Cidr, parseCidr } from "./cidr.ts";
@@ -12,8 +12,8 @@ import { type AccessRules, type Cidr, parseCidr } from "./cidr.ts";
 export interface ServeOptions {
   /** Where to listen. @default 127.0.0.1:9999 */
   address: Address;
-  /** @default "echo" */
-  mode: "echo" | "discard" | "source";
+  /** What each connection gets; `forward` with --forward. @default "echo" */
+  mode: "echo" | "discard" | "source" | "forward";
   /** Most concurrent connections; undefined derives it from the open-file limit. */
   maxConns: number | undefined;
   /** Close a connection after this long without traffic; undefined never does. */
@@ -34,6 +34,18 @@ export interface ServeOptions {
   access: AccessRules;
   /** A unix socket file's permission bits, set after bind; undefined keeps the umask's. */
   unixMode: number | undefined;
+  /** With --forward: where and how connections are relayed. */
+  forward?: ForwardOptions;
+}
+
+/** `serve --forward`'s options. */
+export interface ForwardOptions {
+  /** Where each connection is relayed. */
+  target: Address;
+  /** How long a dial to the target may take. @default 5000 */
+  connectTimeoutMs: number;
+  /** `--dump` to stderr, `--dump-file` to a file; undefined without either. */
+  dump?: { to: "stderr" } | { to: "file"; path: string };
 }
 
 /** Builds `serve`'s options from its flags and arguments. */
@@ -52,6 +64,7 @@ export function serveOptions(flags: FlagValues, args: string[]): ServeOptions {
     access: { allow: cidrs(flags, "allow"), deny: cidrs(flags, "deny") },
     unixMode: unixMode(flags.string("unix-mode")),
   };
+  forwardRules(flags, options);
   if (options.workers > 1 && options.address.transport === "unix") {
     throw new UsageError("--workers needs a TCP address; unix sockets cannot share a path");
   }
@@ -83,6 +96,61 @@ export function serveOptions(flags: FlagValues, args: string[]): ServeOptions {
     );
   }
   return options;
+}
+
+/** Reads --forward and the flags that only mean something with it. */
+function forwardRules(flags: FlagValues, options: ServeOptions): void {
+  const text = flags.string("forward");
+  if (text === undefined) {
+    for (const name of ["connect-timeout", "dump", "dump-file"]) {
+      if (flags.given(name)) throw new UsageError(`--${name} needs --forward`);
+    }
+    return;
+  }
+  if (flags.given("mode")) {
+    throw new UsageError("--forward relays connections; it cannot be combined with --mode");
+  }
+  if (options.stdio) {
+    throw new UsageError("--stdio bridges to stdin/stdout; it cannot be combined with --forward");
+  }
+  let target: Address;
+  try {
+    target = parseAddress(text);
+  } catch (error) {
+    throw new UsageError(`invalid value for --forward: ${(error as Error).message}`);
+  }
+  if (relaysToItself(options.address, target)) {
+    throw new UsageError(`--forward ${text} is the listening address: it would relay to itself`);
+  }
+  const path = flags.string("dump-file");
+  if (path !== undefined && flags.bool("dump")) {
+    throw new UsageError("either --dump (stderr) or --dump-file PATH, not both");
+  }
+  options.mode = "forward";
+  options.forward = {
+    target,
+    connectTimeoutMs: flags.duration("connect-timeout")!,
+    dump: path !== undefined
+      ? { to: "file", path }
+      : flags.bool("dump")
+      ? { to: "stderr" }
+      : undefined,
+  };
+}
+
+/**
+ * Whether `target` is the server's own listening address, a relay loop that would eat
+ * every file descriptor: the same address, or the same port on a loopback name of a
+ * wildcard or loopback listener.
+ */
+function relaysToItself(listen: Address, target: Address): boolean {
+  if (formatAddress(listen) === formatAddress(target)) return true;
+  if (listen.transport !== "tcp" || target.transport !== "tcp") return false;
+  if (listen.port !== target.port) return false;
+  const wildcard = (host: string) => host === "0.0.0.0" || host === "::";
+  const loopback = (host: string) => /^(127\.|::1$|localhost$)/.test(host);
+  return (wildcard(listen.hostname) && (wildcard(target.hostname) || loopback(target.hostname))) ||
+    (loopback(listen.hostname) && target.hostname === "localhost");
 }
 
 function cidrs(flags: FlagValues, name: string): Cidr[] {

@@ -10,6 +10,7 @@ import { connectionBudget, readOpenFileLimit } from "../common/fd_limit.ts";
 import { ServeCounters } from "./counters.ts";
 import { type LogEvent, renderLogEvent, type ServeSummary } from "./log.ts";
 import { bindListener, runServer, type ServerContext } from "./server.ts";
+import { dumpWriter, forwardConfig } from "./forward.ts";
 import { writeStderrLine } from "../common/stderr.ts";
 import { ServeWorkerHandle } from "./worker_handle.ts";
 
@@ -37,9 +38,12 @@ export function stderrLogger(format: "text" | "json", quiet: boolean): (e: LogEv
 export async function effectiveMaxConns(
   requested: number | undefined,
   log: (e: LogEvent) => void,
+  fdsPerConn = 1,
 ): Promise<number> {
   const fdLimit = await readOpenFileLimit();
-  const budget = fdLimit === undefined ? undefined : connectionBudget(fdLimit);
+  const budget = fdLimit === undefined
+    ? undefined
+    : Math.max(1, Math.floor(connectionBudget(fdLimit) / fdsPerConn));
   if (requested === undefined) return budget ?? 1000;
   if (budget !== undefined && requested > budget) {
     log({
@@ -56,7 +60,11 @@ export async function effectiveMaxConns(
 export async function serve(options: ServeOptions, control: ServeControl): Promise<ServeSummary> {
   const startMs = performance.now();
   const counters = new ServeCounters();
-  const maxConns = await effectiveMaxConns(options.maxConns, control.log);
+  // A relayed connection holds two descriptors: the client's and the upstream's.
+  const fdsPerConn = options.forward ? 2 : 1;
+  const maxConns = await effectiveMaxConns(options.maxConns, control.log, fdsPerConn);
+  const warn = (message: string) => control.log({ event: "warning", message });
+  const relay = options.forward;
   const ctx: ServerContext = {
     mode: options.mode,
     maxConns,
@@ -64,8 +72,10 @@ export async function serve(options: ServeOptions, control: ServeControl): Promi
     drainTimeoutMs: options.drainTimeoutMs,
     access: options.access,
     counters,
+    forward: relay && forwardConfig(relay, relay.dump && dumpWriter(relay.dump, warn)),
     ...control,
   };
+  const upstream = options.forward && formatAddress(options.forward.target);
   // One shutdown event for the whole server, however many Workers drain.
   const stopping = () =>
     control.log({ event: "shutdown", open: counters.active, drainTimeoutMs: ctx.drainTimeoutMs });
@@ -76,6 +86,7 @@ export async function serve(options: ServeOptions, control: ServeControl): Promi
       mode: options.mode,
       maxConns,
       workers: options.workers,
+      upstream,
     });
     if (control.stop.aborted) stopping();
     else control.stop.addEventListener("abort", stopping, { once: true });
@@ -91,7 +102,7 @@ export async function serve(options: ServeOptions, control: ServeControl): Promi
   } finally {
     control.stop.removeEventListener("abort", stopping);
   }
-  return { ...counters.snapshot(), durationMs: performance.now() - startMs };
+  return { ...counters.snapshot(), durationMs: performance.now() - startMs, upstream };
 }
 
 async function serveOnWorkers(
@@ -108,6 +119,7 @@ async function serveOnWorkers(
       maxConns: ctx.maxConns,
       counters: ctx.counters.buffer,
       log: ctx.log,
+      dump: ctx.forward?.dump,
     });
   try {
     // The first Worker binds (resolving port 0); the rest join it on the same port.

@@ -12,10 +12,14 @@ import type { ServeCounters } from "./counters.ts";
 import type { CloseReason, LogEvent } from "./log.ts";
 import { type ConnState, discardLoop, echoLoop, sourceLoop, type TickClock } from "./modes.ts";
 import { listenUnix, UnixPathRefused } from "./unix_socket.ts";
+import { closeQuietly } from "../common/io.ts";
+import { forward, type ForwardConfig, RelayError } from "./forward.ts";
 
 /** What one server loop needs besides its listener. */
 export interface ServerContext {
-  mode: "echo" | "discard" | "source";
+  mode: "echo" | "discard" | "source" | "forward";
+  /** With mode `forward`: where each connection is relayed. */
+  forward?: ForwardConfig;
   maxConns: number;
   idleTimeoutMs: number | undefined;
   drainTimeoutMs: number;
@@ -66,6 +70,7 @@ export async function bindListener(
 export async function runServer(listener: Deno.Listener, ctx: ServerContext): Promise<void> {
   const open = new Map<Deno.Conn, Tracked>();
   const clock: TickClock = { tick: 0 };
+  const upstream = ctx.forward && formatAddress(ctx.forward.target);
   const sweeper = ctx.idleTimeoutMs === undefined ? undefined : startSweeper(ctx.idleTimeoutMs);
   let closed = false;
   const onStop = () => {
@@ -138,6 +143,7 @@ export async function runServer(listener: Deno.Listener, ctx: ServerContext): Pr
         id,
         state: { bytesIn: 0, bytesOut: 0, lastTick: clock.tick },
         done: Promise.resolve(),
+        cancel: ctx.forward && new AbortController(),
       };
       open.set(conn, tracked);
       tracked.done = handle(conn, tracked);
@@ -147,15 +153,30 @@ export async function runServer(listener: Deno.Listener, ctx: ServerContext): Pr
   async function handle(conn: Deno.Conn, tracked: Tracked) {
     const peer = peerOf(conn);
     const startMs = performance.now();
-    ctx.log({ event: "open", id: tracked.id, peer });
+    ctx.log({ event: "open", id: tracked.id, peer, upstream });
     let reason: CloseReason = "client closed";
     let message: string | undefined;
     try {
       if ("setNoDelay" in conn) (conn as Deno.TcpConn).setNoDelay(true);
-      await LOOPS[ctx.mode](conn, tracked.state, clock);
+      if (ctx.mode === "forward") {
+        const tag = { id: tracked.id, peer };
+        reason = await forward(
+          conn,
+          ctx.forward!,
+          tracked.state,
+          clock,
+          tag,
+          tracked.cancel?.signal,
+        );
+      } else {
+        await LOOPS[ctx.mode](conn, tracked.state, clock);
+      }
     } catch (error) {
       if (tracked.forced) {
         reason = tracked.forced;
+      } else if (error instanceof RelayError) {
+        reason = error.reason;
+        message = error.detail;
       } else if (isPeerGone(error)) {
         reason = "reset by peer";
       } else {
@@ -164,7 +185,7 @@ export async function runServer(listener: Deno.Listener, ctx: ServerContext): Pr
       }
     } finally {
       open.delete(conn);
-      if (!tracked.forced) conn.close();
+      closeQuietly(conn); // the server or a relay may have closed it already
     }
     const { bytesIn, bytesOut } = tracked.state;
     ctx.counters.close(bytesIn, bytesOut);
@@ -172,6 +193,7 @@ export async function runServer(listener: Deno.Listener, ctx: ServerContext): Pr
       event: "close",
       id: tracked.id,
       peer,
+      upstream,
       bytesIn,
       bytesOut,
       durationMs: performance.now() - startMs,
@@ -183,7 +205,8 @@ export async function runServer(listener: Deno.Listener, ctx: ServerContext): Pr
   function closeWith(conn: Deno.Conn, tracked: Tracked, reason: CloseReason) {
     if (tracked.forced) return;
     tracked.forced = reason;
-    conn.close();
+    tracked.cancel?.abort();
+    closeQuietly(conn); // a relay closes its client itself on a reset
   }
 
   async function drain() {
@@ -202,6 +225,8 @@ interface Tracked {
   done: Promise<void>;
   /** Set when the server closed the connection itself, and why. */
   forced?: CloseReason;
+  /** With --forward: aborted when the server closes the connection (ends a dial). */
+  cancel?: AbortController;
 }
 
 function peerOf(conn: Deno.Conn): string {

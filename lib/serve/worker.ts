@@ -9,6 +9,7 @@ import type { ServeOptions } from "./options.ts";
 import { ServeCounters } from "./counters.ts";
 import type { LogEvent } from "./log.ts";
 import { bindListener, runServer } from "./server.ts";
+import { forwardConfig } from "./forward.ts";
 
 /** Main thread → Worker: start serving. */
 export interface WorkerStart {
@@ -25,6 +26,7 @@ export type WorkerReply =
   | { type: "listening"; port: number }
   | { type: "failed"; message: string }
   | { type: "log"; event: LogEvent }
+  | { type: "dump"; text: string }
   | { type: "done" };
 
 type Incoming = WorkerStart | { type: "stop" } | { type: "force" };
@@ -57,6 +59,9 @@ async function start({ options, maxConns, counters, sendLogs }: WorkerStart) {
   scope.postMessage({ type: "listening", port: addr.port });
   await runServer(listener, {
     mode: options.mode,
+    // --dump text goes to the main thread, which owns stderr and the dump file.
+    forward: options.forward &&
+      forwardConfig(options.forward, (text) => scope.postMessage({ type: "dump", text })),
     maxConns,
     idleTimeoutMs: options.idleTimeoutMs,
     drainTimeoutMs: options.drainTimeoutMs,

@@ -20,6 +20,8 @@ export interface ServeWorkerConfig {
   counters: SharedArrayBuffer;
   /** Receives the Worker's log events; without it, the Worker does not send them. */
   log?: (event: LogEvent) => void;
+  /** Receives the Worker's `--dump` text (serve --forward --dump). */
+  dump?: (text: string) => void;
 }
 
 /** One running serve Worker. */
@@ -63,6 +65,9 @@ export class ServeWorkerHandle {
             break;
           case "log":
             config.log?.(reply.event);
+            break;
+          case "dump":
+            config.dump?.(reply.text);
             break;
           case "failed":
             fail(reply.message);
