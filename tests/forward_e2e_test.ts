@@ -92,7 +92,7 @@ Deno.test("serve --forward: a bad target is exit 2, an unwritable --dump-file ex
   assertEquals(bad.code, 2);
   assertMatch(
     bad.stderr,
-    /^tcpkit: invalid value for --forward: address "nowhere" has an invalid port/,
+    /^tcpkit: invalid value for --forward: address "nowhere" is missing a port/,
   );
   assertEquals(bad.stdoutText, "");
 
