@@ -1,0 +1,103 @@
+/**
+ * The open-loop schedule of one client Worker (`tcpkit bench --rate`). Each connection
+ * has its own schedule: message k of a connection with phase p (in [0, 1)) is due at
+ * `start + (k + p) / rate`, and its latency is measured from that time whenever it
+ * actually leaves, so a late send (a full pipeline, a busy client, a stalled server)
+ * shows in the percentiles (coordinated omission, corrected as wrk2 does). The phases
+ * spread the connections evenly over one interval, so the messages of all connections
+ * together leave at a steady rate.
+ *
+ * The pacer walks the Worker's merged schedule, (k, connection) in order of due time,
+ * and asks each connection to send everything due when its turn passes. It is polled
+ * after every batch of replies (a busy Worker sends on time without any timer) and by
+ * the clock thread (clock.ts) at the next due time when the Worker is otherwise idle.
+ */
+
+import type { ClockAlarm } from "./clock.ts";
+
+/** What the pacer asks of a connection. */
+export interface Paced {
+  /** Sends the connection's messages due at or before `now` (local ms), pipeline allowing. */
+  release(now: number): void;
+}
+
+/** The merged schedule of one Worker's open-loop connections. */
+export class Pacer {
+  readonly #conns: Paced[];
+  readonly #phases: number[];
+  readonly #intervalMs: number;
+  readonly #alarm: ClockAlarm;
+  #startMs = 0;
+  /** Cursor into the merged schedule: message `#k` of connection `#i`. */
+  #k = 0;
+  #i = 0;
+  /** When the cursor's message is due (local ms); Infinity when stopped. */
+  #next = Infinity;
+
+  /**
+   * `phases` (one per connection, ascending, in [0, 1)) shift each connection's
+   * schedule by that fraction of `intervalMs`, the time between two messages of one
+   * connection.
+   */
+  constructor(conns: Paced[], phases: number[], intervalMs: number, alarm: ClockAlarm) {
+    this.#conns = conns;
+    this.#phases = phases;
+    this.#intervalMs = intervalMs;
+    this.#alarm = alarm;
+  }
+
+  /** Starts the schedule at `startMs` (local ms) and sends what is already due. */
+  start(startMs: number): void {
+    this.#startMs = startMs;
+    this.#k = 0;
+    this.#i = 0;
+    this.#next = this.#due();
+    this.#alarm.listen((firedMs) => this.poll(Math.max(performance.now(), firedMs)));
+    this.poll(performance.now());
+  }
+
+  /** Sends every message due by `now` (local ms) and arms the clock for the next one. */
+  poll(now: number): void {
+    if (now < this.#next) return;
+    const conns = this.#conns;
+    if (now - this.#next >= this.#intervalMs) {
+      // A whole round behind (a rate the connections cannot keep up with, or a busy
+      // client): each connection sends all it is due at once; the cursor jumps ahead.
+      for (const conn of conns) conn.release(now);
+      this.#seek(now);
+    }
+    while (this.#next <= now) {
+      conns[this.#i].release(now);
+      if (++this.#i === conns.length) {
+        this.#i = 0;
+        this.#k++;
+      }
+      this.#next = this.#due();
+    }
+    this.#alarm.arm(this.#next);
+  }
+
+  /** Ends the schedule: no more wake-ups. */
+  stop(): void {
+    this.#next = Infinity;
+    this.#alarm.stop();
+  }
+
+  /** Moves the cursor to the first message due after `now`. */
+  #seek(now: number) {
+    this.#k = Math.max(0, Math.floor((now - this.#startMs) / this.#intervalMs));
+    this.#i = this.#phases.findIndex((phase) =>
+      this.#startMs + (this.#k + phase) * this.#intervalMs > now
+    );
+    if (this.#i < 0) {
+      this.#i = 0;
+      this.#k++;
+    }
+    this.#next = this.#due();
+  }
+
+  /** Due time of the cursor's message, computed afresh so that errors never accumulate. */
+  #due(): number {
+    return this.#startMs + (this.#k + this.#phases[this.#i]) * this.#intervalMs;
+  }
+}
