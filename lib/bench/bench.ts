@@ -215,6 +215,7 @@ async function measure(
     first += connections;
   }
   const failed = Promise.race([...workers.map((w) => w.failed), setup.clock?.failed ?? never]);
+  failed.catch(() => {}); // awaited below, where it matters
   const ready = await Promise.all(workers.map((w) => w.ready));
   const connected = ready.reduce((a, r) => a + r.connected, 0);
   if (options.mode !== "connect" && connected === 0) {
@@ -228,6 +229,7 @@ async function measure(
   const absNow = () => performance.timeOrigin + performance.now();
   const results = Promise.all(workers.map((w) => w.result));
   const finished = Promise.race([results, failed]).then(() => {});
+  finished.catch(() => {});
   const progress = new Progress(workers, {
     intervalMs: options.intervalMs,
     quiet: options.quiet,

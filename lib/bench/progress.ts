@@ -114,7 +114,7 @@ export class Progress {
       if (this.#nextCutMs - at < this.#options.intervalMs / 4) return;
       this.#tick(at);
       this.#schedule();
-    }, Math.max(0, dueMs - now));
+    }, Math.max(0, Math.ceil(dueMs - now)));
   }
 
   #tick(atMs: number): Promise<ThreadCpu> {
