@@ -7,9 +7,12 @@ import {
   type BenchSpec,
   formatUs,
   isClean,
+  rateLabel,
   renderJson,
   renderProgress,
   renderText,
+  SATURATED_BUSY,
+  saturationWarning,
 } from "../lib/bench/report.ts";
 
 const SPEC: BenchSpec = {
@@ -55,6 +58,7 @@ const RESULT: BenchResult = {
   errorSamples: [],
   latencyHistogram: "HISTFAAA",
   connectLatencyHistogram: "HISTFBBB",
+  clientCpu: { userMs: 1200, systemMs: 600, wallMs: 2000, cores: 2 },
 };
 
 Deno.test("renderText: clean closed-loop report", () => {
@@ -69,6 +73,7 @@ Deno.test("renderText: clean closed-loop report", () => {
       "  msgs/s    100k",
       "  sent      6.1 MiB/s (12.2 MiB)",
       "  received  6.1 MiB/s (12.2 MiB)",
+      "  cpu       45.0% of 2 cores (user 30.0%, system 15.0%)",
       "",
       "Latency",
       "                 min      p50      p90      p99    p99.9      max     mean",
@@ -135,7 +140,7 @@ Deno.test("renderText: stream mode has no latency table", () => {
 
 Deno.test("renderJson: documented shape and units", () => {
   const doc = JSON.parse(renderJson(SPEC, RESULT));
-  assertEquals(Object.keys(doc), ["spec", "result"]);
+  assertEquals(Object.keys(doc), ["spec", "result", "error"]);
   assertEquals(doc.spec, {
     target: "127.0.0.1:9000",
     embedded_server: false,
@@ -168,7 +173,22 @@ Deno.test("renderJson: documented shape and units", () => {
     mismatches: 0,
     latency_histogram_us: "HISTFAAA",
     connect_latency_histogram_us: "HISTFBBB",
+    client_cpu: {
+      user_ms: 1200,
+      system_ms: 600,
+      wall_ms: 2000,
+      cores: 2,
+      busy_percent: 45,
+      saturated: false,
+    },
   });
+  assertEquals(doc.error, null);
+});
+
+Deno.test("renderJson: a failed run still makes one document, with why", () => {
+  const doc = JSON.parse(renderJson(SPEC, { ...RESULT, clientCpu: undefined }, "it broke"));
+  assertEquals(Object.keys(doc), ["spec", "result", "error"]);
+  assertEquals([doc.error, doc.result.client_cpu], ["it broke", null]);
 });
 
 Deno.test("renderJson: unmeasured latency is null", () => {
@@ -178,29 +198,105 @@ Deno.test("renderJson: unmeasured latency is null", () => {
   assertEquals([doc.result.latency_us, doc.result.connect_latency_us], [null, null]);
 });
 
-Deno.test("renderProgress: one line per interval", () => {
+Deno.test("renderProgress: the report's words and units, per mode", () => {
+  const interval = {
+    elapsedS: 2,
+    durationMs: 1000,
+    messages: 123_400,
+    p99Us: 215,
+    cpuBusy: 0.97,
+    warmup: false,
+  };
   assertEquals(
-    renderProgress({
-      elapsedS: 2,
-      durationMs: 1000,
-      messages: 123_400,
-      bytes: 15_794_176,
-      p99Us: 215,
-      warmup: false,
-    }),
-    "[   2 s]  123k msgs/s  15.1 MiB/s  p99 215 µs",
+    renderProgress("echo", 64, interval),
+    "[   2 s]  msgs/s  123k  sent 7.53 MiB/s  received 7.53 MiB/s  p99  215 µs  cpu  97.0%",
   );
   assertEquals(
-    renderProgress({
+    renderProgress("connect", 64, { ...interval, messages: 1234, cpuBusy: undefined }),
+    "[   2 s]  conns/s 1.23k  sent 77.1 KiB/s  received 77.1 KiB/s  p99  215 µs",
+  );
+  // Stream mode sends only, and measures no round trip.
+  assertEquals(
+    renderProgress("stream", 131072, { ...interval, messages: 800, p99Us: undefined }),
+    "[   2 s]  writes/s   800  sent  100 MiB/s  cpu  97.0%",
+  );
+  assertEquals(
+    renderProgress("echo", 64, {
       elapsedS: 0.5,
       durationMs: 500,
       messages: 0,
-      bytes: 0,
       p99Us: undefined,
+      cpuBusy: 0,
       warmup: true,
     }),
-    "[500 ms]     0 msgs/s       0 B/s  p99 -  (warmup)",
+    "[500 ms]  msgs/s     0  sent      0 B/s  received      0 B/s  p99       -  cpu   0.0%  (warmup)",
   );
+});
+
+Deno.test("progress and report say the same thing the same way", () => {
+  for (const mode of ["echo", "stream", "connect"] as const) {
+    const spec = { ...SPEC, mode };
+    const result = {
+      ...RESULT,
+      bytesReceived: mode === "stream" ? 0 : RESULT.bytesReceived,
+      latency: mode === "stream" ? undefined : RESULT.latency,
+    };
+    const report = renderText(spec, result);
+    // The same interval as the whole measured window: the same rate, bytes and labels.
+    const line = renderProgress(mode, spec.sizeBytes, {
+      elapsedS: 3,
+      durationMs: result.durationMs,
+      messages: result.messages,
+      p99Us: result.latency?.p99,
+      cpuBusy: 0.45,
+      warmup: false,
+    });
+    assertEquals(line.includes(`${rateLabel(mode)}  100k`), true, line);
+    assertEquals(report.includes(`  ${rateLabel(mode)}`), true, report);
+    assertEquals(line.includes("sent  6.1 MiB/s") && report.includes("sent      6.1 MiB/s"), true);
+    const receives = mode !== "stream";
+    assertEquals(line.includes("received"), receives, line);
+    assertEquals(report.includes("received"), receives, report);
+    assertEquals(
+      line.includes("cpu  45.0%") && report.includes("cpu       45.0% of 2 cores"),
+      true,
+    );
+  }
+});
+
+Deno.test("renderText: the embedded server is named for what it is", () => {
+  const first = (spec: BenchSpec) => renderText(spec, RESULT).split("\n")[0];
+  assertEquals(
+    first({ ...SPEC, embeddedServer: true }),
+    "tcpkit bench 127.0.0.1:9000 (embedded tcpkit echo server)",
+  );
+  assertEquals(
+    first({ ...SPEC, embeddedServer: true, mode: "stream" }),
+    "tcpkit bench 127.0.0.1:9000 (embedded tcpkit discard server)",
+  );
+});
+
+Deno.test("renderText: no warmup, no 'after 0 s warmup'", () => {
+  const line = (warmupMs: number) => renderText({ ...SPEC, warmupMs }, RESULT).split("\n")[2];
+  assertEquals(line(0), "  measured 2 s: 200000 messages");
+  assertEquals(line(1500), "  measured 2 s after 1.5 s warmup: 200000 messages");
+});
+
+Deno.test("saturationWarning: from 90% of the client's cores on", () => {
+  const at = (busy: number, cores: number) =>
+    saturationWarning({
+      ...RESULT,
+      clientCpu: { userMs: busy * 1000 * cores, systemMs: 0, wallMs: 1000, cores },
+    });
+  assertEquals(SATURATED_BUSY, 0.9);
+  assertEquals(at(0.89, 1), undefined);
+  assertEquals(
+    at(0.97, 1),
+    "warning: client CPU 97.0% of 1 core: " +
+      "results reflect this client: add --workers or run it on another machine",
+  );
+  assertEquals(at(0.9, 3)?.startsWith("warning: client CPU 90.0% of 3 cores:"), true);
+  assertEquals(saturationWarning({ ...RESULT, clientCpu: undefined }), undefined);
 });
 
 Deno.test("formatUs", () => {

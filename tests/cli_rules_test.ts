@@ -207,6 +207,11 @@ Deno.test("bench: cross-flag rules", () => {
       [["bench", "--rate", "100", "--mode", "stream"], "--rate applies to --mode echo only"],
       [["bench", "-r", "100", "--mode=connect"], "--rate applies to --mode echo only"],
       [["bench", "--svg", "x.svg", "--mode", "stream"], "--svg draws latency"],
+      [["bench", "--pipeline", "4", "--mode", "stream"], "--pipeline applies to --mode echo only"],
+      [["bench", "--pipeline=1", "--mode=connect"], "--pipeline applies to --mode echo only"],
+      [["bench", "-c", "2", "--workers", "3"], "--workers 3 is more than the 2 connection(s)"],
+      [["bench", "-q", "-i", "2s"], "--interval sets how often progress is printed"],
+      [["bench", "--quiet", "--interval=1s"], "not with --quiet"],
     ],
     [
       [["bench", "--count", "10"], { count: 10, durationMs: 10_000 }],
@@ -216,6 +221,12 @@ Deno.test("bench: cross-flag rules", () => {
       [["bench", "--mode", "stream"], { rate: undefined, sizeBytes: 128 * 1024 }],
       [["bench", "--workers", "2"], { workers: 2 }],
       [["bench", "--svg", "x.svg", "--mode", "connect"], { svg: "x.svg", mode: "connect" }],
+      [["bench", "-c", "2", "--workers", "2"], { connections: 2, workers: 2 }],
+      [["bench", "--pipeline", "4"], { pipeline: 4, mode: "echo" }],
+      [["bench", "--mode", "stream", "-n", "10"], { mode: "stream", count: 10, pipeline: 1 }],
+      [["bench", "--mode", "connect", "-s", "1k"], { mode: "connect", sizeBytes: 1024 }],
+      [["bench", "-q"], { quiet: true, intervalMs: 1000 }],
+      [["bench", "--quiet", "--json"], { quiet: true, json: true }],
     ],
   );
 });

@@ -229,6 +229,28 @@ const EXAMPLES: Example[] = [
     ].join("\n"),
   },
   {
+    block: "open loop: p50 near the round trip",
+    lines: {
+      "--rate 50": {
+        // p50 under 5 ms, where a whole 20 ms interval used to be added
+        stdout: new RegExp(
+          String
+            .raw`open loop at 50 msgs/s[\s\S]*\n {2}round +\S+ \S+ +(\S+ µs|[1-4](\.\d+)? ms) ` +
+            String.raw`[\s\S]*\nNo errors: every echoed byte matched\n$`,
+        ),
+      },
+      // timeout's own status: it sent SIGTERM, bench printed its results and exited 143
+      "timeout 3": { exit: 124, stdout: "No errors: every echoed byte matched\n" },
+      "127.0.0.1:9 -c 2 --json": {
+        exit: 1,
+        stdout:
+          '{"error":"cannot benchmark \\"127.0.0.1:9\\": cannot connect: connection refused",' +
+          '"errors":2}\n',
+        stderr: /tcpkit: cannot benchmark "127\.0\.0\.1:9": cannot connect: connection refused\n/,
+      },
+    },
+  },
+  {
     block: "source <(tcpkit completions bash)",
     setup: [
       "mkdir -p ~/.local/share/bash-completion/completions ~/.config/fish/completions ~/.zfunc",

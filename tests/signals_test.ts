@@ -1,36 +1,39 @@
 /**
- * Ctrl-C behaviour shell users expect: bench reports what it has and exits 130; connect
- * ends at once with 130 and says nothing.
+ * Ctrl-C behaviour shell users expect: bench reports what it has and exits 130 (143 on
+ * SIGTERM, from `timeout` or a service manager); connect ends at once with 130 and says
+ * nothing.
  */
 
 import { assertEquals, assertMatch } from "@std/assert";
 import { LineReader, spawnCli, startServe } from "./helpers.ts";
 
-Deno.test("SIGINT during bench prints the results so far and exits 130", async () => {
-  const child = spawnCli([
-    "bench",
-    "-c",
-    "4",
-    "-d",
-    "30s",
-    "--warmup",
-    "0s",
-    "-i",
-    "100ms",
-    "--json",
-  ]);
-  const stderr = new LineReader(child.stderr);
-  const stdout = new Response(child.stdout).text();
-  await stderr.waitFor(/msgs\/s/, 20_000); // a progress line: measuring has begun
-  child.kill("SIGINT");
-  const [status, out] = await Promise.all([child.status, stdout]);
-  await stderr.done;
-  assertEquals(status.code, 130, stderr.text);
-  const result = JSON.parse(out).result;
-  assertEquals(result.mismatches, 0);
-  assertEquals(result.messages > 0, true);
-  assertMatch(stderr.text, /msgs\/s/);
-});
+for (const [signal, code] of [["SIGINT", 130], ["SIGTERM", 143]] as const) {
+  Deno.test(`${signal} during bench prints the results so far and exits ${code}`, async () => {
+    const child = spawnCli([
+      "bench",
+      "-c",
+      "4",
+      "-d",
+      "30s",
+      "--warmup",
+      "0s",
+      "-i",
+      "100ms",
+      "--json",
+    ]);
+    const stderr = new LineReader(child.stderr);
+    const stdout = new Response(child.stdout).text();
+    await stderr.waitFor(/msgs\/s/, 20_000); // a progress line: measuring has begun
+    child.kill(signal);
+    const [status, out] = await Promise.all([child.status, stdout]);
+    await stderr.done;
+    assertEquals(status.code, code, stderr.text);
+    const result = JSON.parse(out).result;
+    assertEquals(result.mismatches, 0);
+    assertEquals(result.messages > 0, true);
+    assertMatch(stderr.text, /msgs\/s/);
+  });
+}
 
 Deno.test("SIGINT during connect ends it with 130 and no message", async () => {
   const server = await startServe(["127.0.0.1:0"]);

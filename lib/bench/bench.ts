@@ -1,23 +1,30 @@
 /**
- * `tcpkit bench`: orchestrates a benchmark run. Starts the embedded echo server in a
- * Worker when no ADDRESS is given, spreads the connections over client Workers
- * (worker.ts, each running client.ts), drives the phases (warmup, measure, stop) through a shared
- * cell, prints one progress line per interval on stderr, merges the Workers' results
- * and histograms, and writes the report (text or JSON) on stdout.
+ * `tcpkit bench`: orchestrates a benchmark run. Refuses more connections than the
+ * open-file limit allows, starts the embedded echo (or discard) server in a Worker when
+ * no ADDRESS is given, spreads the connections over client Workers (worker.ts, each
+ * running client.ts; with `--rate`, one more runs the open-loop clock), drives the phases
+ * (warmup, measure, stop) through a shared cell, has the intervals printed (progress.ts),
+ * merges the Workers' results and histograms, measures the client's own CPU, and writes
+ * the report (text or JSON) on stdout. SIGINT and SIGTERM end the run early, still with
+ * its results. With `--json`, a run that fails still prints one document.
  */
 
 import { colorFor } from "../common/format.ts";
 import { type Address, formatAddress } from "../common/address.ts";
-import type { ClientReport } from "./client.ts";
+import { benchOpenFiles, readOpenFileLimit } from "../common/fd_limit.ts";
+import type { ClientReport, IntervalReport, ThreadCpu } from "./client.ts";
+import { clockBuffer, stopClock } from "./clock.ts";
 import { type ClientPlan, MEASURE, STOP, WARMUP } from "./strategy.ts";
+import { addCpu, Progress } from "./progress.ts";
 import {
   type BenchResult,
   type BenchSpec,
+  type ClientCpu,
   type ErrorKind,
   isClean,
   renderJson,
-  renderProgress,
   renderText,
+  saturationWarning,
 } from "./report.ts";
 import { LatencyHistogram } from "./stats.ts";
 import type { BenchWorkerReply, BenchWorkerRequest } from "./worker.ts";
@@ -35,6 +42,19 @@ import { checkOutputPath, writeRunPlot } from "./artifacts.ts";
 const SERVER_STOP_MS = 2000;
 
 /**
+ * Exit codes of a run ended by a signal: the shell's 128 + signal number, so that
+ * `timeout 10 tcpkit bench` (SIGTERM) and Ctrl-C (SIGINT) read as what they were.
+ */
+const SIGNAL_EXIT: Record<"SIGINT" | "SIGTERM", number> = { SIGINT: 130, SIGTERM: 143 };
+
+/** A failed run, with what it counted before failing (for `--json`). */
+class BenchFailure extends RuntimeError {
+  constructor(message: string, readonly result: BenchResult) {
+    super(message);
+  }
+}
+
+/**
  * Runs the benchmark, writes its report on stdout; resolves to the exit code.
  * `serverDefaults` are `serve`'s defaults, the base of the embedded server's options.
  */
@@ -44,76 +64,139 @@ export async function runBench(
 ): Promise<number> {
   if (options.svg !== undefined) await checkOutputPath(options.svg, "--svg");
   const interrupt = new AbortController();
-  let interrupts = 0;
+  let endedBy: keyof typeof SIGNAL_EXIT | undefined;
   const workers: ClientWorker[] = [];
-  const onSignal = () => {
-    interrupts++;
-    if (interrupts === 1) interrupt.abort();
-    else workers.forEach((w) => w.post({ type: "abort" }));
+  const listeners = (["SIGINT", "SIGTERM"] as const)
+    .filter((signal) => signal === "SIGINT" || Deno.build.os !== "windows")
+    .map((signal) => {
+      const listener = () => {
+        // The first signal ends the run with results; a second closes every connection.
+        if (endedBy === undefined) {
+          endedBy = signal;
+          interrupt.abort();
+        } else workers.forEach((w) => w.post({ type: "abort" }));
+      };
+      Deno.addSignalListener(signal, listener);
+      return () => Deno.removeSignalListener(signal, listener);
+    });
+  const embedded = options.address === undefined;
+  const local = embedded || isLocal(options.address!);
+  const cores = navigator.hardwareConcurrency || 1;
+  const workerCount = Math.min(
+    options.connections,
+    options.workers ?? (local ? Math.max(1, cores - 1) : cores),
+  );
+  const spec: BenchSpec = {
+    // The embedded server's port is known once it listens.
+    target: embedded ? "127.0.0.1:0" : formatAddress(options.address!),
+    embeddedServer: embedded,
+    mode: options.mode,
+    connections: options.connections,
+    sizeBytes: options.sizeBytes,
+    durationMs: options.count === undefined ? options.durationMs : undefined,
+    count: options.count,
+    pipeline: options.pipeline,
+    warmupMs: options.warmupMs,
+    rate: options.rate,
+    workers: workerCount,
+    timeoutMs: options.timeoutMs,
   };
-  Deno.addSignalListener("SIGINT", onSignal);
   let server: ServeWorkerHandle | undefined;
-  let spec: BenchSpec;
+  let clock: Clock | undefined;
   let result: BenchResult;
   try {
-    if (options.address === undefined) {
-      server = await startEmbeddedServer(
-        serverDefaults,
-        options.mode === "stream" ? "discard" : "echo",
+    try {
+      await checkOpenFiles(options, workerCount, embedded);
+      if (embedded) {
+        server = await startEmbeddedServer(
+          serverDefaults,
+          options.mode === "stream" ? "discard" : "echo",
+        );
+      }
+      const address: Address = options.address ??
+        { transport: "tcp", hostname: "127.0.0.1", port: server!.port };
+      spec.target = formatAddress(address);
+      if (options.rate !== undefined) clock = startClock(workerCount);
+      result = await measure(
+        options,
+        address,
+        { count: workerCount, cores: Math.min(workerCount, cores), clock },
+        workers,
+        interrupt.signal,
       );
+    } catch (error) {
+      if (options.json && !(error instanceof Deno.errors.BrokenPipe)) {
+        // One document whatever happened: what was counted, and why it stopped.
+        const partial = error instanceof BenchFailure ? error.result : merge([], 0, undefined);
+        const message = error instanceof Error ? error.message : String(error);
+        await writeAll(Deno.stdout, new TextEncoder().encode(renderJson(spec, partial, message)));
+      }
+      throw error;
     }
-    const address: Address = options.address ??
-      { transport: "tcp", hostname: "127.0.0.1", port: server!.port };
-    const cores = navigator.hardwareConcurrency || 1;
-    const workerCount = Math.min(
-      options.connections,
-      options.workers ?? (isLocal(address) ? Math.max(1, cores - 1) : cores),
-    );
-    spec = {
-      target: formatAddress(address),
-      embeddedServer: server !== undefined,
-      mode: options.mode,
-      connections: options.connections,
-      sizeBytes: options.sizeBytes,
-      durationMs: options.count === undefined ? options.durationMs : undefined,
-      count: options.count,
-      pipeline: options.pipeline,
-      warmupMs: options.warmupMs,
-      rate: options.rate,
-      workers: workerCount,
-      timeoutMs: options.timeoutMs,
-    };
-    result = await measure(options, address, workerCount, workers, interrupt.signal);
   } finally {
-    Deno.removeSignalListener("SIGINT", onSignal);
+    listeners.forEach((remove) => remove());
     workers.forEach((w) => w.terminate());
+    if (clock) {
+      stopClock(clock.buffer);
+      clock.worker.terminate();
+    }
     await server?.close(SERVER_STOP_MS);
   }
+  const warning = saturationWarning(result);
+  if (warning !== undefined) writeStderrLine(warning);
   const report = options.json
     ? renderJson(spec, result)
     : renderText(spec, result, colorFor(Deno.stdout));
   await writeAll(Deno.stdout, new TextEncoder().encode(report));
   if (options.svg !== undefined) await writeRunPlot(options.svg, spec, result);
-  // Ctrl-C still prints the results so far, then exits as an interrupted command does.
-  if (interrupt.signal.aborted) return 130;
+  // A signal still prints the results so far, then exits as a command ended by it does.
+  if (endedBy !== undefined) return SIGNAL_EXIT[endedBy];
   return isClean(result) ? 0 : 1;
+}
+
+/**
+ * Refuses up front a run that would run out of file descriptors halfway (every
+ * connection past the limit would fail to connect). Only this process's descriptors
+ * count: both ends of each connection when the server is embedded (it is in this
+ * process), one end otherwise, even on loopback (the server's end is its own process's).
+ */
+async function checkOpenFiles(options: BenchOptions, workers: number, embedded: boolean) {
+  const limit = await readOpenFileLimit();
+  if (limit === undefined) return;
+  const threads = workers + (embedded ? 1 : 0) + (options.rate !== undefined ? 1 : 0);
+  const need = benchOpenFiles(options.connections, embedded, threads);
+  if (need <= limit) return;
+  const why = embedded ? " (2 per connection: the embedded server's end is in this process)" : "";
+  throw new RuntimeError(
+    `-c ${options.connections} needs about ${need} open files${why}, more than the ` +
+      `open-file limit of ${limit}: raise it (ulimit -n ${need}) or lower -c`,
+  );
+}
+
+/** The client Workers to start. */
+interface WorkerSetup {
+  count: number;
+  /** Cores they can use: the `cpu` share is of these. */
+  cores: number;
+  /** The open-loop clock; undefined for a closed loop. */
+  clock: Clock | undefined;
 }
 
 async function measure(
   options: BenchOptions,
   address: Address,
-  workerCount: number,
+  setup: WorkerSetup,
   workers: ClientWorker[],
   interrupted: AbortSignal,
 ): Promise<BenchResult> {
   const phaseBuffer = new SharedArrayBuffer(4);
   const phase = new Int32Array(phaseBuffer);
-  const perWorker = split(options.connections, workerCount);
+  const perWorker = split(options.connections, setup.count);
   const quotas = options.count === undefined
     ? undefined
     : split(options.count, options.connections);
   let first = 0;
-  for (const connections of perWorker) {
+  for (const [index, connections] of perWorker.entries()) {
     const plan: ClientPlan = {
       mode: options.mode,
       address,
@@ -122,40 +205,63 @@ async function measure(
       timeoutMs: options.timeoutMs,
       firstConnection: first,
       connections,
+      totalConnections: options.connections,
       quotas: quotas?.slice(first, first + connections),
       ratePerConnection: options.rate === undefined
         ? undefined
         : options.rate / options.connections,
+      clock: setup.clock?.buffer,
+      clockIndex: index,
       phase: phaseBuffer,
     };
     workers.push(new ClientWorker(plan));
     first += connections;
   }
+  const failed = Promise.race([...workers.map((w) => w.failed), setup.clock?.failed ?? never]);
+  failed.catch(() => {}); // awaited below, where it matters
   const ready = await Promise.all(workers.map((w) => w.ready));
   const connected = ready.reduce((a, r) => a + r.connected, 0);
   if (options.mode !== "connect" && connected === 0) {
     const why = ready.find((r) => r.firstError)?.firstError?.replace(/^connection \d+: /, "");
-    throw new RuntimeError(
+    throw new BenchFailure(
       `cannot benchmark "${formatAddress(address)}": ${why ?? "no connection"}`,
+      merge(ready.map((r) => r.report), 0, undefined),
     );
   }
 
   const absNow = () => performance.timeOrigin + performance.now();
   const results = Promise.all(workers.map((w) => w.result));
-  const finished = results.then(() => {});
-  const progress = new Progress(workers, options.intervalMs, () => phase[0] === WARMUP);
-  Atomics.store(phase, 0, options.warmupMs > 0 ? WARMUP : MEASURE);
-  let measureStart = absNow();
-  workers.forEach((w) => w.post({ type: "go" }));
-  progress.start();
+  const finished = Promise.race([results, failed]).then(() => {});
+  finished.catch(() => {});
+  const progress = new Progress(workers, {
+    intervalMs: options.intervalMs,
+    quiet: options.quiet,
+    mode: options.mode,
+    sizeBytes: options.sizeBytes,
+    cores: setup.cores,
+    print: writeStderrLine,
+  });
+  const warmup = options.warmupMs > 0;
+  Atomics.store(phase, 0, warmup ? WARMUP : MEASURE);
+  const startMs = absNow();
+  let measureStart = startMs;
+  const cpuReady = ready.map((r) => r.cpu).reduce(addCpu, { userUs: 0, systemUs: 0 });
+  let cpuAtStart: Promise<ThreadCpu> = Promise.resolve(cpuReady);
+  progress.start(startMs, warmup, cpuReady);
+  workers.forEach((w) => w.post({ type: "go", startMs }));
   try {
-    if (options.warmupMs > 0) {
+    if (warmup) {
+      progress.expectCut(startMs + options.warmupMs);
       await waitSettled(finished, options.warmupMs, interrupted);
       Atomics.store(phase, 0, MEASURE);
       measureStart = absNow();
+      cpuAtStart = progress.cut(measureStart);
     }
     let measureEnd: number | undefined;
-    if (options.count === undefined) {
+    if (interrupted.aborted) {
+      measureEnd = absNow();
+    } else if (options.count === undefined) {
+      progress.expectCut(measureStart + options.durationMs);
       await waitSettled(finished, options.durationMs, interrupted);
       measureEnd = absNow();
     } else {
@@ -163,13 +269,22 @@ async function measure(
       if (interrupted.aborted) measureEnd = absNow();
     }
     Atomics.store(phase, 0, STOP);
+    const stopMs = absNow();
+    const cpuAtEnd = progress.cut(stopMs);
     workers.forEach((w) => w.post({ type: "stop" }));
-    const reports = await results;
+    const reports = await Promise.race([results, failed]);
+    const [cpuStart, cpuEnd] = await Promise.race([Promise.all([cpuAtStart, cpuAtEnd]), failed]);
     if (measureEnd === undefined) {
       const last = Math.max(...reports.map((r) => r.lastCompletionMs));
       measureEnd = last > measureStart ? last : absNow();
     }
-    return merge(reports, Math.max(0, measureEnd - measureStart));
+    const clientCpu: ClientCpu = {
+      userMs: (cpuEnd.userUs - cpuStart.userUs) / 1000,
+      systemMs: (cpuEnd.systemUs - cpuStart.systemUs) / 1000,
+      wallMs: stopMs - measureStart,
+      cores: setup.cores,
+    };
+    return merge(reports, Math.max(0, measureEnd - measureStart), clientCpu);
   } finally {
     progress.stop();
   }
@@ -192,7 +307,11 @@ export function split(total: number, parts: number): number[] {
   return Array.from({ length: parts }, (_, i) => base + (i < extra ? 1 : 0));
 }
 
-function merge(reports: ClientReport[], durationMs: number): BenchResult {
+function merge(
+  reports: ClientReport[],
+  durationMs: number,
+  clientCpu: ClientCpu | undefined,
+): BenchResult {
   const latency = new LatencyHistogram();
   const connectLatency = new LatencyHistogram();
   const errors: Record<ErrorKind, number> = { connect: 0, closed: 0, reset: 0, stall: 0, other: 0 };
@@ -225,28 +344,30 @@ function merge(reports: ClientReport[], durationMs: number): BenchResult {
     connectLatency: connectLatency.summary(),
     latencyHistogram: latency.encode(),
     connectLatencyHistogram: connectLatency.encode(),
+    clientCpu,
   };
 }
+
+type ReadyReply = Extract<BenchWorkerReply, { type: "ready" }>;
 
 /** One client Worker and the replies it owes. */
 class ClientWorker {
   readonly #worker: Worker;
-  readonly ready: Promise<{ connected: number; firstError: string | undefined }>;
+  readonly ready: Promise<ReadyReply>;
   readonly result: Promise<ClientReport>;
-  onInterval: (reply: Extract<BenchWorkerReply, { type: "interval" }>) => void = () => {};
+  /** Rejects if the Worker fails; never resolves. */
+  readonly failed: Promise<never>;
+  onInterval: (reply: { seq: number; interval: IntervalReport }) => void = () => {};
 
   constructor(plan: ClientPlan) {
     this.#worker = new Worker(new URL("./worker.ts", import.meta.url), { type: "module" });
-    let resolveReady!: (r: { connected: number; firstError: string | undefined }) => void;
+    let resolveReady!: (r: ReadyReply) => void;
     let resolveResult!: (r: ClientReport) => void;
     let reject!: (e: Error) => void;
-    const failed = new Promise<never>((_, r) => reject = r);
-    failed.catch(() => {});
-    this.ready = Promise.race([
-      new Promise<{ connected: number; firstError: string | undefined }>((r) => resolveReady = r),
-      failed,
-    ]);
-    this.result = Promise.race([new Promise<ClientReport>((r) => resolveResult = r), failed]);
+    this.failed = new Promise<never>((_, r) => reject = r);
+    this.failed.catch(() => {});
+    this.ready = Promise.race([new Promise<ReadyReply>((r) => resolveReady = r), this.failed]);
+    this.result = Promise.race([new Promise<ClientReport>((r) => resolveResult = r), this.failed]);
     this.result.catch(() => {});
     this.#worker.onerror = (event) => {
       event.preventDefault();
@@ -270,77 +391,28 @@ class ClientWorker {
   }
 }
 
-/** Asks the Workers for their interval counters and prints one line per interval. */
-class Progress {
-  #timer: ReturnType<typeof setInterval> | undefined;
-  #seq = 0;
-  #startMs = 0;
-  #lastMs = 0;
-  #pending = new Map<
-    number,
-    {
-      replies: number;
-      messages: number;
-      bytes: number;
-      latency: LatencyHistogram;
-      durationMs: number;
-      elapsedS: number;
-      warmup: boolean;
-    }
-  >();
+const never = new Promise<never>(() => {});
 
-  constructor(
-    private workers: ClientWorker[],
-    private intervalMs: number,
-    private inWarmup: () => boolean,
-  ) {
-    for (const w of workers) w.onInterval = (reply) => this.#collect(reply);
-  }
+/** The open-loop clock (clock.ts) on a thread of its own. */
+interface Clock {
+  buffer: SharedArrayBuffer;
+  worker: Worker;
+  /** Rejects if the clock's Worker fails; never resolves. */
+  failed: Promise<never>;
+}
 
-  start() {
-    this.#startMs = this.#lastMs = performance.now();
-    this.#timer = setInterval(() => this.#tick(), this.intervalMs);
-  }
-
-  stop() {
-    clearInterval(this.#timer);
-    for (const w of this.workers) w.onInterval = () => {};
-  }
-
-  #tick() {
-    const now = performance.now();
-    const seq = ++this.#seq;
-    this.#pending.set(seq, {
-      replies: 0,
-      messages: 0,
-      bytes: 0,
-      latency: new LatencyHistogram(),
-      durationMs: now - this.#lastMs,
-      elapsedS: (now - this.#startMs) / 1000,
-      warmup: this.inWarmup(),
-    });
-    this.#lastMs = now;
-    this.workers.forEach((w) => w.post({ type: "tick", seq }));
-  }
-
-  #collect(reply: Extract<BenchWorkerReply, { type: "interval" }>) {
-    const entry = this.#pending.get(reply.seq);
-    if (!entry) return;
-    entry.replies++;
-    entry.messages += reply.interval.messages;
-    entry.bytes += reply.interval.bytes;
-    entry.latency.merge(LatencyHistogram.decode(reply.interval.latency));
-    if (entry.replies < this.workers.length) return;
-    this.#pending.delete(reply.seq);
-    writeStderrLine(renderProgress({
-      elapsedS: entry.elapsedS,
-      durationMs: entry.durationMs,
-      messages: entry.messages,
-      bytes: entry.bytes,
-      p99Us: entry.latency.count > 0 ? entry.latency.percentile(99) : undefined,
-      warmup: entry.warmup,
-    }));
-  }
+function startClock(workers: number): Clock {
+  const buffer = clockBuffer(workers);
+  const worker = new Worker(new URL("./worker.ts", import.meta.url), { type: "module" });
+  let reject!: (e: Error) => void;
+  const failed = new Promise<never>((_, r) => reject = r);
+  failed.catch(() => {});
+  worker.onerror = (event) => {
+    event.preventDefault();
+    reject(new RuntimeError(`bench clock failed: ${event.message}`));
+  };
+  worker.postMessage({ type: "clock", buffer } satisfies BenchWorkerRequest);
+  return { buffer, worker, failed };
 }
 
 /** The embedded echo (or discard) server: tcpkit's own server loop in a Worker. */

@@ -2,14 +2,17 @@
  * The per-Worker driver of `tcpkit bench`: opens this Worker's share of the
  * connections, runs them with the plan's strategy (echo.ts: closed or open loop;
  * stream.ts; connect_rate.ts), follows the phases the main thread sets in a shared
- * Int32Array (warmup, measure, stop), watches for stalls, paces the open loop, and
- * hands the counters and histograms back as plain data.
+ * Int32Array (warmup, measure, stop), watches for stalls, paces the open loop (pacer.ts),
+ * and hands the counters, histograms and its thread's CPU time back as plain data.
  */
 
+import process from "node:process";
 import { dial } from "../common/dial.ts";
 import { mapBounded } from "../common/pool.ts";
 import { ConnectSlot } from "./connect_rate.ts";
+import { ClockAlarm } from "./clock.ts";
 import { EchoConnection } from "./echo.ts";
+import { Pacer } from "./pacer.ts";
 import { StreamConnection } from "./stream.ts";
 import type { ErrorKind } from "./report.ts";
 import {
@@ -42,8 +45,26 @@ export interface ClientReport {
 /** One progress interval of one Worker. */
 export interface IntervalReport {
   messages: number;
-  bytes: number;
   latency: string;
+  /** CPU time of this Worker's thread since it started (not since the last interval). */
+  cpu: ThreadCpu;
+}
+
+/** CPU time a thread has used, in microseconds. */
+export interface ThreadCpu {
+  userUs: number;
+  systemUs: number;
+}
+
+/**
+ * CPU time of the calling thread (getrusage RUSAGE_THREAD; the kernel counts it in
+ * scheduler ticks, 10 ms here). `Deno.cpuUsage()` would count the whole process,
+ * the embedded server's threads included.
+ */
+export function threadCpu(): ThreadCpu {
+  const usage = (process as unknown as { threadCpuUsage(): { user: number; system: number } })
+    .threadCpuUsage();
+  return { userUs: usage.user, systemUs: usage.system };
 }
 
 /** Connects started at once while opening connections. */
@@ -56,6 +77,7 @@ export class BenchClient implements Driver {
   readonly #phase: Int32Array;
   #conns: Connection[] = [];
   #timers: ReturnType<typeof setInterval>[] = [];
+  #pacer: Pacer | undefined;
 
   constructor(plan: ClientPlan) {
     this.plan = plan;
@@ -96,15 +118,24 @@ export class BenchClient implements Driver {
     return this.#conns.length;
   }
 
-  /** Starts sending; resolves once every connection has finished. */
-  async run(): Promise<void> {
+  /**
+   * Starts sending; resolves once every connection has finished. An open loop's
+   * schedule starts at `startMs` (absolute: performance.timeOrigin + now), the same
+   * instant in every Worker.
+   */
+  async run(startMs: number): Promise<void> {
     const { plan } = this;
     const watchMs = Math.max(5, Math.min(100, plan.timeoutMs / 4));
     this.#timers.push(setInterval(() => this.#watch(), watchMs));
-    if (plan.ratePerConnection !== undefined) this.#startSchedule(plan.ratePerConnection);
+    const pacer = plan.ratePerConnection !== undefined && this.#conns.length > 0
+      ? this.#schedule(plan.ratePerConnection, startMs - performance.timeOrigin)
+      : undefined;
+    const running = Promise.all(this.#conns.map((c) => c.run()));
+    pacer?.start(startMs - performance.timeOrigin);
     try {
-      await Promise.all(this.#conns.map((c) => c.run()));
+      await running;
     } finally {
+      this.#pacer?.stop();
       this.#timers.forEach((t) => clearInterval(t));
       this.#timers = [];
     }
@@ -125,11 +156,10 @@ export class BenchClient implements Driver {
     const s = this.stats;
     const report = {
       messages: s.intervalMessages,
-      bytes: s.intervalBytes,
       latency: s.intervalLatency.encode(),
+      cpu: threadCpu(),
     };
     s.intervalMessages = 0;
-    s.intervalBytes = 0;
     s.intervalLatency.reset();
     return report;
   }
@@ -171,14 +201,19 @@ export class BenchClient implements Driver {
     if (this.#phase[0] === STOP) this.stopIdle();
   }
 
-  #startSchedule(rate: number) {
-    const start = performance.now();
+  /**
+   * Paces the open loop. Connection n of all N (over every Worker) is shifted by n/N of
+   * its interval, so that together they send at an even rate.
+   */
+  #schedule(rate: number, startMs: number): Pacer {
+    const { plan } = this;
     const conns = this.#conns as EchoConnection[];
-    conns.forEach((c, i) => c.startSchedule(start, rate, i / conns.length));
-    const tick = () => {
-      const now = performance.now();
-      for (const c of conns) c.release(now);
-    };
-    this.#timers.push(setInterval(tick, 1));
+    const intervalMs = 1000 / rate;
+    const phases = conns.map((c) => c.id / plan.totalConnections);
+    const alarm = new ClockAlarm(plan.clock!, plan.clockIndex);
+    const pacer = new Pacer(conns, phases, intervalMs, alarm);
+    conns.forEach((c, i) => c.schedule(pacer, startMs, intervalMs, phases[i]));
+    this.#pacer = pacer;
+    return pacer;
   }
 }

@@ -89,7 +89,6 @@ export class ConnectSlot implements Connection {
       this.#opStart = 0;
       const now = performance.now();
       stats.intervalMessages++;
-      stats.intervalBytes += 2 * size;
       stats.intervalLatency.record((now - connected) * 1000);
       if (admit === 2 && this.#client.phase === MEASURE) {
         stats.messages++;

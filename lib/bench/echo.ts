@@ -1,9 +1,9 @@
 /**
  * The echo strategy of `tcpkit bench`: request/reply on one connection, either a closed
  * loop (`--pipeline K` messages in flight; a reply lets the next message go) or an open
- * loop (`--rate`: messages leave on a schedule, and latency is measured from each
- * message's intended send time, so a slow server cannot hide queueing: coordinated
- * omission corrected as wrk2 does).
+ * loop (`--rate`: messages leave on a schedule kept by pacer.ts, and latency is measured
+ * from each message's intended send time, so a slow server cannot hide queueing:
+ * coordinated omission corrected as wrk2 does).
  *
  * Reads and writes run concurrently, so messages larger than the socket buffers cannot
  * deadlock. Every echoed byte is checked against the pattern sent.
@@ -13,6 +13,7 @@ import { Buffer } from "node:buffer";
 import { describeNetError } from "../common/errors.ts";
 import { formatDuration } from "../common/format.ts";
 import { closeQuietly } from "../common/io.ts";
+import type { Pacer } from "./pacer.ts";
 import type { ErrorKind } from "./report.ts";
 import { CHUNK, firstDifference, hex, pattern, patternOffset, PERIOD, words } from "./pattern.ts";
 import {
@@ -56,11 +57,11 @@ export class EchoConnection implements Connection {
   #done = false;
   #finish!: () => void;
   readonly #finished = new Promise<void>((resolve) => this.#finish = resolve);
-  // Open loop.
-  #rate = 0;
+  // Open loop: message k is due at #scheduleStart + (k + #phase) * #intervalMs.
+  #pacer: Pacer | undefined;
   #scheduleStart = 0;
-  #phaseShift = 0;
-  #released = 0;
+  #phase = 0;
+  #intervalMs = 0;
   #sent = 0;
 
   constructor(client: Driver, id: number, quota: number, conn: Deno.Conn) {
@@ -83,30 +84,38 @@ export class EchoConnection implements Connection {
     this.#measured = new Uint8Array(this.#pipeline);
   }
 
+  /** The connection's number among all of the run's connections. */
+  get id(): number {
+    return this.#id;
+  }
+
   run(): Promise<void> {
-    if (this.#rate === 0) this.#startClosed(performance.now(), this.#pipeline);
-    else this.release(performance.now());
+    if (this.#pacer === undefined) this.#startClosed(performance.now(), this.#pipeline);
     this.#checkFinished();
     this.#readLoop().catch((error) => this.fail(errorKind(error), describeNetError(error)));
     return this.#finished;
   }
 
-  startSchedule(start: number, rate: number, phaseShift: number) {
-    this.#rate = rate;
-    this.#scheduleStart = start;
-    this.#phaseShift = phaseShift;
+  /**
+   * Makes this an open-loop connection: message k is due at `startMs + (k + phase) *
+   * intervalMs` (local ms); `pacer` releases the messages on time.
+   */
+  schedule(pacer: Pacer, startMs: number, intervalMs: number, phase: number) {
+    this.#pacer = pacer;
+    this.#scheduleStart = startMs;
+    this.#intervalMs = intervalMs;
+    this.#phase = phase;
   }
 
-  /** Open loop: sends the messages whose intended time has come, up to the pipeline. */
+  /** Open loop: sends every message due by `now` (all overdue ones at once), pipeline allowing. */
   release(now: number) {
     if (this.#done) return;
-    const due = Math.floor(((now - this.#scheduleStart) / 1000) * this.#rate + this.#phaseShift);
-    if (due > this.#released) this.#released = due;
     let n = 0;
-    while (this.#sent < this.#released && this.#inFlight + n < this.#pipeline) {
+    while (this.#inFlight + n < this.#pipeline) {
+      const intended = this.#scheduleStart + (this.#sent + this.#phase) * this.#intervalMs;
+      if (intended > now) break;
       const admit = this.#client.admit(this);
       if (admit === 0) break;
-      const intended = this.#scheduleStart + ((this.#sent - this.#phaseShift) / this.#rate) * 1000;
       this.#push(intended, admit);
       this.#sent++;
       n++;
@@ -209,7 +218,6 @@ export class EchoConnection implements Connection {
         this.#inFlight--;
         const us = (now - start) * 1000;
         stats.intervalMessages++;
-        stats.intervalBytes += 2 * size;
         stats.intervalLatency.record(us);
         if (measured === 1 && this.#client.phase === MEASURE) {
           stats.messages++;
@@ -219,8 +227,11 @@ export class EchoConnection implements Connection {
         }
       }
       stats.lastCompletionMs = performance.timeOrigin + now;
-      if (this.#rate === 0) this.#startClosed(now, completed);
-      else this.release(now);
+      if (this.#pacer === undefined) this.#startClosed(now, completed);
+      else {
+        this.release(now);
+        this.#pacer.poll(now);
+      }
       this.#checkFinished();
     }
   }

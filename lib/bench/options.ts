@@ -22,6 +22,8 @@ export interface BenchOptions {
   /** Open loop: messages per second in total; undefined runs a closed loop. */
   rate: number | undefined;
   intervalMs: number;
+  /** No progress lines on stderr. */
+  quiet: boolean;
   json: boolean;
   /** Client Workers; undefined picks one per core (minus one for a server on this machine). */
   workers: number | undefined;
@@ -44,6 +46,7 @@ export function benchOptions(flags: FlagValues, args: string[]): BenchOptions {
     warmupMs: flags.duration("warmup")!,
     rate: flags.count("rate"),
     intervalMs: flags.duration("interval")!,
+    quiet: flags.bool("quiet"),
     json: flags.bool("json"),
     workers: flags.count("workers"),
     timeoutMs: flags.duration("timeout")!,
@@ -52,11 +55,24 @@ export function benchOptions(flags: FlagValues, args: string[]): BenchOptions {
   if (options.count !== undefined && flags.given("duration")) {
     throw new UsageError("use either --count or --duration, not both");
   }
+  // A flag that is accepted is honoured: a combination that would ignore one is refused.
   if (options.rate !== undefined && options.mode !== "echo") {
     throw new UsageError("--rate applies to --mode echo only");
   }
   if (options.svg !== undefined && options.mode === "stream") {
     throw new UsageError("--svg draws latency, which --mode stream does not measure");
+  }
+  if (flags.given("pipeline") && options.mode !== "echo") {
+    throw new UsageError("--pipeline applies to --mode echo only");
+  }
+  if (options.workers !== undefined && options.workers > options.connections) {
+    throw new UsageError(
+      `--workers ${options.workers} is more than the ${options.connections} connection(s) ` +
+        "of -c: each Worker needs one",
+    );
+  }
+  if (options.quiet && flags.given("interval")) {
+    throw new UsageError("--interval sets how often progress is printed: not with --quiet");
   }
   return options;
 }

@@ -1,8 +1,11 @@
 /**
  * Renders `tcpkit bench` results (pure, no I/O): the progress line printed on stderr
- * each interval, the final text report (throughput, latency table, a small terminal
- * histogram, errors) and the `--json` document `{ "spec": ..., "result": ... }` whose
- * snake_case keys carry their units. Rendering returns strings; bench.ts writes them.
+ * each interval, the final text report (throughput, client CPU, latency table, a small
+ * terminal histogram, errors), the warning for a saturated client, and the `--json`
+ * document `{ "spec": ..., "result": ..., "error": ... }` whose snake_case keys carry
+ * their units. Progress lines and the report share one vocabulary (`msgs/s`, `writes/s`
+ * or `conns/s`; `sent` and `received` per direction; `p99`; `cpu`) and one formatter.
+ * Rendering returns strings; bench.ts writes them.
  */
 
 import {
@@ -40,6 +43,32 @@ export interface BenchSpec {
   timeoutMs: number;
 }
 
+/**
+ * CPU time the client's own Workers used while measuring (their threads only, so an
+ * embedded server's work is not counted), against what their cores could give.
+ */
+export interface ClientCpu {
+  userMs: number;
+  systemMs: number;
+  /** The wall-clock window the CPU time was taken over. */
+  wallMs: number;
+  /** Cores the client could use: its Workers, at most the machine's cores. */
+  cores: number;
+}
+
+/**
+ * Shortest window a CPU share is given for: the kernel counts thread CPU time in 10 ms
+ * ticks, so a shorter window would be off by more than a tenth.
+ */
+export const MIN_CPU_WINDOW_MS = 100;
+
+/**
+ * A client busier than this share of its cores is the bottleneck, or close enough to it
+ * that the results say as much about the client as about the server: it never waits for
+ * replies. (iperf3 reports the same figure; tools measured at 100% here were the limit.)
+ */
+export const SATURATED_BUSY = 0.9;
+
 /** Kinds of failures, counted separately. */
 export type ErrorKind = "connect" | "closed" | "reset" | "stall" | "other";
 
@@ -66,6 +95,8 @@ export interface BenchResult {
   /** HdrHistogram compressed base64 of the latencies (microseconds). */
   latencyHistogram: string;
   connectLatencyHistogram: string;
+  /** The client's CPU use while measuring; undefined when not measured. */
+  clientCpu: ClientCpu | undefined;
 }
 
 /** Total of every kind of error (mismatches are separate). */
@@ -89,16 +120,63 @@ export function bytesPerSec(result: BenchResult): number {
   return result.durationMs > 0 ? bytes / (result.durationMs / 1000) : 0;
 }
 
-/** One progress line: `[   2 s]  123k msgs/s   15.1 MiB/s  p99 215 µs`. */
-export function renderProgress(stats: IntervalStats): string {
+/** The throughput unit of a mode, in progress lines and the report alike. */
+export function rateLabel(mode: BenchSpec["mode"]): string {
+  return mode === "connect" ? "conns/s" : mode === "stream" ? "writes/s" : "msgs/s";
+}
+
+/** Whether the mode's messages come back: stream mode only sends. */
+function receives(mode: BenchSpec["mode"]): boolean {
+  return mode !== "stream";
+}
+
+/** Busy share (0 to 1) of the client's cores; undefined when nothing was measured. */
+export function clientBusy(cpu: ClientCpu | undefined): number | undefined {
+  if (cpu === undefined || cpu.wallMs < MIN_CPU_WINDOW_MS || cpu.cores <= 0) return undefined;
+  return (cpu.userMs + cpu.systemMs) / (cpu.wallMs * cpu.cores);
+}
+
+/** `97.0% of 1 core` */
+function formatCpu(busy: number, cores: number): string {
+  return `${formatPercent(busy)} of ${cores} core${cores === 1 ? "" : "s"}`;
+}
+
+/** The stderr warning for a client that was the bottleneck, or undefined. */
+export function saturationWarning(result: BenchResult): string | undefined {
+  const busy = clientBusy(result.clientCpu);
+  if (busy === undefined || busy < SATURATED_BUSY) return undefined;
+  return `warning: client CPU ${formatCpu(busy, result.clientCpu!.cores)}: ` +
+    "results reflect this client: add --workers or run it on another machine";
+}
+
+/**
+ * One progress line, in the report's words:
+ * `[   2 s]  msgs/s  123k  sent 7.53 MiB/s  received 7.53 MiB/s  p99 215 µs  cpu 97.0%`.
+ * Bytes are messages times `sizeBytes`, as the report counts them.
+ */
+export function renderProgress(
+  mode: BenchSpec["mode"],
+  sizeBytes: number,
+  stats: IntervalStats,
+): string {
   const seconds = stats.durationMs / 1000;
-  const msgs = seconds > 0 ? stats.messages / seconds : 0;
-  const bytes = seconds > 0 ? stats.bytes / seconds : 0;
-  const p99 = stats.p99Us === undefined ? "-" : formatUs(stats.p99Us);
-  const when = padStartWidth(formatDuration(stats.elapsedS * 1000), 6);
-  return `[${when}] ${padStartWidth(formatRate(msgs, "msgs"), 12)}  ${
-    padStartWidth(formatByteRate(bytes), 10)
-  }  p99 ${p99}${stats.warmup ? "  (warmup)" : ""}`;
+  const perSec = (n: number) => (seconds > 0 ? n / seconds : 0);
+  const bytes = padStartWidth(formatByteRate(perSec(stats.messages * sizeBytes)), 10);
+  const cells = [
+    `[${padStartWidth(formatDuration(stats.elapsedS * 1000), 6)}]`,
+    `${rateLabel(mode)} ${padStartWidth(formatCount(perSec(stats.messages)), 5)}`,
+    `sent ${bytes}`,
+  ];
+  if (receives(mode)) {
+    cells.push(`received ${bytes}`);
+    const p99 = stats.p99Us === undefined ? "-" : formatUs(stats.p99Us);
+    cells.push(`p99 ${padStartWidth(p99, 7)}`);
+  }
+  if (stats.cpuBusy !== undefined) {
+    cells.push(`cpu ${padStartWidth(formatPercent(stats.cpuBusy), 6)}`);
+  }
+  if (stats.warmup) cells.push("(warmup)");
+  return cells.join("  ");
 }
 
 /** A latency in microseconds for people: `85 µs`, `1.25 ms`, `2 s`. */
@@ -127,7 +205,9 @@ export function renderText(spec: BenchSpec, result: BenchResult, style: Styles =
     : spec.rate === undefined
     ? `closed loop, pipeline ${spec.pipeline}`
     : `open loop at ${formatRate(spec.rate, "msgs")}, pipeline ${spec.pipeline}`;
-  const server = spec.embeddedServer ? " (embedded tcpkit echo server)" : "";
+  const server = spec.embeddedServer
+    ? ` (embedded tcpkit ${spec.mode === "stream" ? "discard" : "echo"} server)`
+    : "";
   lines.push(style.bold(`tcpkit bench ${spec.target}${server}`));
   lines.push(
     `  ${spec.mode === "stream" ? "stream" : loop}: ${spec.connections} connection${
@@ -141,25 +221,37 @@ export function renderText(spec: BenchSpec, result: BenchResult, style: Styles =
     : spec.mode === "connect"
     ? "connections"
     : "messages";
+  const warmup = spec.warmupMs > 0 ? ` after ${formatDuration(spec.warmupMs)} warmup` : "";
   lines.push(
-    `  measured ${formatDuration(result.durationMs)} after ${
-      formatDuration(spec.warmupMs)
-    } warmup: ${result.messages} ${what}`,
+    `  measured ${formatDuration(result.durationMs)}${warmup}: ${result.messages} ${what}`,
   );
   lines.push("");
   lines.push(style.bold("Throughput"));
-  const rateLabel = spec.mode === "connect"
-    ? "conns/s"
-    : spec.mode === "stream"
-    ? "writes/s"
-    : "msgs/s";
   const secs = result.durationMs / 1000;
   const perSec = (bytes: number) => (secs > 0 ? formatByteRate(bytes / secs) : "-");
-  lines.push(...indent(alignColumns([
-    [rateLabel, formatCount(msgsPerSec(result))],
+  const throughput = [
+    [rateLabel(spec.mode), formatCount(msgsPerSec(result))],
     ["sent", `${perSec(result.bytesSent)} (${formatBytes(result.bytesSent)})`],
-    ["received", `${perSec(result.bytesReceived)} (${formatBytes(result.bytesReceived)})`],
-  ], [{ align: "left", minWidth: LABEL_WIDTH }, { align: "left" }])));
+  ];
+  if (receives(spec.mode)) {
+    throughput.push([
+      "received",
+      `${perSec(result.bytesReceived)} (${formatBytes(result.bytesReceived)})`,
+    ]);
+  }
+  const busy = clientBusy(result.clientCpu);
+  if (busy !== undefined) {
+    const cpu = result.clientCpu!;
+    const share = (ms: number) => formatPercent(ms / (cpu.wallMs * cpu.cores));
+    throughput.push([
+      "cpu",
+      `${formatCpu(busy, cpu.cores)} (user ${share(cpu.userMs)}, system ${share(cpu.systemMs)})`,
+    ]);
+  }
+  lines.push(...indent(alignColumns(throughput, [
+    { align: "left", minWidth: LABEL_WIDTH },
+    { align: "left" },
+  ])));
   if (result.latency || result.connectLatency) {
     lines.push("");
     lines.push(style.bold("Latency"));
@@ -218,8 +310,12 @@ export function renderText(spec: BenchSpec, result: BenchResult, style: Styles =
   return lines.join("\n") + "\n";
 }
 
-/** The `--json` document. Times in the keys' units; latency keys are null when not measured. */
-export function renderJson(spec: BenchSpec, result: BenchResult): string {
+/**
+ * The `--json` document. Times in the keys' units; latency and CPU keys are null when not
+ * measured. `error` is null, or why the run failed (the result then holds what was
+ * counted before, often only errors).
+ */
+export function renderJson(spec: BenchSpec, result: BenchResult, error?: string): string {
   const latency = (s: LatencySummary | undefined) =>
     s === undefined
       ? null
@@ -258,9 +354,24 @@ export function renderJson(spec: BenchSpec, result: BenchResult): string {
       mismatches: result.mismatches,
       latency_histogram_us: result.latencyHistogram,
       connect_latency_histogram_us: result.connectLatencyHistogram,
+      client_cpu: cpuJson(result.clientCpu),
     },
+    error: error ?? null,
   };
   return JSON.stringify(document, null, 2) + "\n";
+}
+
+function cpuJson(cpu: ClientCpu | undefined) {
+  const busy = clientBusy(cpu);
+  if (cpu === undefined || busy === undefined) return null;
+  return {
+    user_ms: round3(cpu.userMs),
+    system_ms: round3(cpu.systemMs),
+    wall_ms: round3(cpu.wallMs),
+    cores: cpu.cores,
+    busy_percent: round3(busy * 100),
+    saturated: busy >= SATURATED_BUSY,
+  };
 }
 
 function round3(n: number): number {

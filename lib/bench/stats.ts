@@ -150,10 +150,12 @@ export interface IntervalStats {
   /** Seconds since the run began (warmup included) at the end of the interval. */
   elapsedS: number;
   durationMs: number;
+  /** Messages completed (echo), writes (stream) or connections (connect). */
   messages: number;
-  /** Bytes sent plus bytes received. */
-  bytes: number;
-  /** p99 latency of the interval's messages; undefined when none completed. */
+  /** p99 latency of the interval's messages; undefined when none completed or not measured. */
   p99Us: number | undefined;
+  /** Busy share (0 to 1) of the client's cores over the interval; undefined when unknown. */
+  cpuBusy: number | undefined;
+  /** Whether the interval belongs to the warmup. */
   warmup: boolean;
 }

@@ -27,8 +27,13 @@ export interface ClientPlan {
   connections: number;
   /** Messages each connection sends while measuring (`-n`); undefined: until stopped. */
   quotas: number[] | undefined;
+  /** Connections of the whole run (over every Worker). */
+  totalConnections: number;
   /** Open loop: messages per second for each connection; undefined: closed loop. */
   ratePerConnection: number | undefined;
+  /** Open loop: the clock thread's buffer (clock.ts) and this Worker's index in it. */
+  clock: SharedArrayBuffer | undefined;
+  clockIndex: number;
   /** Int32Array cell 0 holds the phase (WARMUP, MEASURE, STOP). */
   phase: SharedArrayBuffer;
 }
@@ -49,7 +54,6 @@ export class WorkerStats {
   connectLatency = new LatencyHistogram();
   lastCompletionMs = 0;
   intervalMessages = 0;
-  intervalBytes = 0;
   intervalLatency = new LatencyHistogram();
 
   error(kind: ErrorKind, text: string) {

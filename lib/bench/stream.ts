@@ -68,7 +68,6 @@ export class StreamConnection implements Connection {
       }
       this.#writeStart = 0;
       stats.intervalMessages++;
-      stats.intervalBytes += size;
       if (admit === 2 && this.#client.phase === MEASURE) {
         stats.messages++;
         stats.bytesSent += size;

@@ -441,6 +441,7 @@ export const COMMANDS: readonly CommandSpec[] = [
         max: DAY_MS,
         help: "Progress line on stderr every DURATION",
       },
+      { name: "quiet", short: "q", kind: "boolean", help: "No progress lines on stderr" },
       { name: "json", kind: "boolean", help: "Print one JSON document on stdout" },
       {
         // No short flag: -w is connect's --timeout (nc's -w), and a letter means one thing.

@@ -1,7 +1,8 @@
 /**
- * The process's open-file limit and the connection budget derived from it. Deno does
- * not raise `ulimit -n`, and accept() past the limit fails with EMFILE, so the server
- * keeps headroom below it for its own files, listeners and Workers.
+ * The process's open-file limit and the connection budgets derived from it. Deno does
+ * not raise `ulimit -n`, and accept() or connect() past the limit fails with EMFILE, so
+ * the server keeps headroom below it for its own files, listeners and Workers, and bench
+ * refuses up front a connection count that cannot fit.
  *
  * Deno only lets a fully privileged process read /proc/self/limits, so the limit is
  * asked of `sh -c 'ulimit -n'`, which inherits it (the one program tcpkit may run).
@@ -9,6 +10,18 @@
 
 /** File descriptors kept free for the runtime, listeners, logs and Workers. */
 export const FD_HEADROOM = 64;
+
+/** Descriptors one Worker thread holds for its own event loop (6 measured with Deno 2.9). */
+export const FD_PER_THREAD = 8;
+
+/**
+ * Open files a `tcpkit bench` run needs: one per connection, two when the server's end
+ * is in this process too (the embedded server), plus each Worker thread's own and
+ * {@linkcode FD_HEADROOM}.
+ */
+export function benchOpenFiles(connections: number, bothEnds: boolean, threads: number): number {
+  return connections * (bothEnds ? 2 : 1) + threads * FD_PER_THREAD + FD_HEADROOM;
+}
 
 /** Parses `ulimit -n` output: a number or `unlimited`; undefined otherwise. */
 export function parseUlimitOutput(text: string): number | undefined {
