@@ -315,7 +315,7 @@ const EXAMPLES: Example[] = [
 ];
 
 /** At least this many README shell blocks must run (the rest carry a skip marker). */
-const MIN_BLOCKS_RUN = 12;
+const MIN_BLOCKS_RUN = 14;
 /** A run that takes longer is killed and fails. */
 const RUN_TIMEOUT_MS = 25_000;
 
