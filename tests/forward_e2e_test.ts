@@ -6,20 +6,7 @@
 
 import { assert, assertEquals, assertMatch } from "@std/assert";
 import { randomBytes, runCli, startServe } from "./helpers.ts";
-
-async function roundTrip(port: number, data: Uint8Array): Promise<Uint8Array> {
-  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
-  try {
-    for (let o = 0; o < data.length;) o += await conn.write(data.subarray(o));
-    await conn.closeWrite();
-    const out: number[] = [];
-    const buf = new Uint8Array(65536);
-    for (let n; (n = await conn.read(buf)) !== null;) out.push(...buf.subarray(0, n));
-    return new Uint8Array(out);
-  } finally {
-    conn.close();
-  }
-}
+import { roundTrip } from "./serve_helpers.ts";
 
 Deno.test("serve --forward --dump: relays, logs both ends, dumps both directions, sums up", async () => {
   const upstream = await startServe(["127.0.0.1:0", "--quiet"]);

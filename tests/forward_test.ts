@@ -8,53 +8,17 @@
 
 import { assert, assertEquals, assertGreater, assertLess, assertMatch } from "@std/assert";
 import net from "node:net";
-import { defaultServeOptions } from "../lib/cli/parse.ts";
 import type { Address } from "../lib/common/address.ts";
 import { closeQuietly, writeAll } from "../lib/common/io.ts";
 import { sleep, waitSettled } from "../lib/common/time.ts";
 import { relay, type RelayConn } from "../lib/serve/forward.ts";
-import { type LogEvent, renderLogEvent, type ServeSummary } from "../lib/serve/log.ts";
+import { type LogEvent, renderLogEvent } from "../lib/serve/log.ts";
 import { MAX_BUFFER } from "../lib/serve/modes.ts";
 import type { ForwardOptions, ServeOptions } from "../lib/serve/options.ts";
-import { serve } from "../lib/serve/serve.ts";
 import { randomBytes } from "./helpers.ts";
+import { readAll, roundTrip, startServer } from "./serve_helpers.ts";
 
 const LOOPBACK = { transport: "tcp", hostname: "127.0.0.1" } as const;
-
-interface Running {
-  port: number;
-  events: LogEvent[];
-  stop(): Promise<ServeSummary>;
-}
-
-/** An in-process `tcpkit serve` on a free loopback port (a relay with `forward`). */
-async function startServer(overrides: Partial<ServeOptions> = {}): Promise<Running> {
-  const events: LogEvent[] = [];
-  const stop = new AbortController();
-  let onListening!: (port: number) => void;
-  const listening = new Promise<number>((resolve) => onListening = resolve);
-  const done = serve({
-    ...defaultServeOptions(),
-    address: { ...LOOPBACK, port: 0 },
-    drainTimeoutMs: 2000,
-    ...overrides,
-  }, {
-    stop: stop.signal,
-    log: (event) => {
-      events.push(event);
-      if (event.event === "listening") onListening(Number(event.address.split(":").pop()));
-    },
-  });
-  const port = await Promise.race([listening, done.then(() => -1)]);
-  return {
-    port,
-    events,
-    stop: () => {
-      stop.abort();
-      return done;
-    },
-  };
-}
 
 /** A relay to `target`. */
 function startRelay(target: Address, extra: Partial<ServeOptions> & Partial<ForwardOptions> = {}) {
@@ -100,25 +64,6 @@ function startUpstream(handler: (conn: Deno.Conn) => Promise<void>) {
   };
 }
 
-async function readAll(conn: Deno.Conn, limit = Infinity): Promise<Uint8Array> {
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  const buf = new Uint8Array(64 * 1024);
-  while (total < limit) {
-    const n = await conn.read(buf);
-    if (n === null) break;
-    chunks.push(buf.slice(0, n));
-    total += n;
-  }
-  const out = new Uint8Array(total);
-  let offset = 0;
-  for (const c of chunks) {
-    out.set(c, offset);
-    offset += c.length;
-  }
-  return out;
-}
-
 /** Reads until EOF or a reset; the bytes read (a reset is a way to end, here). */
 async function readToEnd(conn: Deno.Conn): Promise<{ bytes: number; reset: boolean }> {
   const buf = new Uint8Array(64 * 1024);
@@ -132,18 +77,6 @@ async function readToEnd(conn: Deno.Conn): Promise<{ bytes: number; reset: boole
   } catch (error) {
     if (error instanceof Deno.errors.ConnectionReset) return { bytes, reset: true };
     throw error;
-  }
-}
-
-async function roundTrip(port: number, data: Uint8Array): Promise<Uint8Array> {
-  const conn = await Deno.connect({ ...LOOPBACK, port });
-  try {
-    const reading = readAll(conn);
-    await writeAll(conn, data);
-    await conn.closeWrite();
-    return await reading;
-  } finally {
-    conn.close();
   }
 }
 

@@ -3,20 +3,7 @@
 import { assert, assertEquals, assertMatch } from "@std/assert";
 import denoJson from "../deno.json" with { type: "json" };
 import { randomBytes, runCli, startServe } from "./helpers.ts";
-
-async function echoOnce(port: number, data: Uint8Array): Promise<Uint8Array> {
-  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
-  try {
-    for (let o = 0; o < data.length;) o += await conn.write(data.subarray(o));
-    await conn.closeWrite();
-    const out: number[] = [];
-    const buf = new Uint8Array(65536);
-    for (let n; (n = await conn.read(buf)) !== null;) out.push(...buf.subarray(0, n));
-    return new Uint8Array(out);
-  } finally {
-    conn.close();
-  }
-}
+import { roundTrip } from "./serve_helpers.ts";
 
 Deno.test("help goes to stdout with exit 0; no arguments is a usage error", async () => {
   for (const args of [["--help"], ["help"], ["help", "serve"], ["serve", "--help"]]) {
@@ -89,7 +76,7 @@ Deno.test("busy port and foreign address: exit 1 with one line", async () => {
 Deno.test("serve logs connections and drains on SIGTERM with a summary", async () => {
   const server = await startServe(["127.0.0.1:0", "--drain-timeout", "10s"]);
   const data = randomBytes(300_000);
-  assertEquals(await echoOnce(server.port, data), data);
+  assertEquals(await roundTrip(server.port, data), data);
   await server.stderr.waitFor(/\[#1\] 127\.0\.0\.1:\d+ closed: client closed; in 293 KiB/);
   // An open connection at SIGTERM may finish: it still echoes during the drain.
   const conn = await Deno.connect({ hostname: "127.0.0.1", port: server.port });
@@ -109,7 +96,7 @@ Deno.test("serve logs connections and drains on SIGTERM with a summary", async (
 
 Deno.test("serve --log json and --quiet", async () => {
   const server = await startServe(["127.0.0.1:0", "--log", "json"]);
-  await echoOnce(server.port, new Uint8Array([1, 2]));
+  await roundTrip(server.port, new Uint8Array([1, 2]));
   await server.stderr.waitFor(/"event":"close"/);
   assertEquals(await server.stop("SIGINT"), 0);
   const events = server.stderr.lines.map((line) => JSON.parse(line));
@@ -118,7 +105,7 @@ Deno.test("serve --log json and --quiet", async () => {
   assertEquals(events[4].served, 1);
 
   const quiet = await startServe(["127.0.0.1:0", "-q"]);
-  await echoOnce(quiet.port, new Uint8Array([1]));
+  await roundTrip(quiet.port, new Uint8Array([1]));
   assertEquals(await quiet.stop(), 0);
   assert(!/connected|closed:/.test(quiet.stderr.text), quiet.stderr.text);
   assertMatch(quiet.stderr.text, /summary: 1 served/);
@@ -143,7 +130,7 @@ Deno.test("serve --workers 2 shares one port and one summary", async () => {
   const server = await startServe(["127.0.0.1:0", "--workers", "2", "--max-conns", "100"]);
   assertMatch(server.stderr.text, /2 workers/);
   const payloads = Array.from({ length: 20 }, (_, i) => randomBytes(10_000 + i));
-  const echoed = await Promise.all(payloads.map((p) => echoOnce(server.port, p)));
+  const echoed = await Promise.all(payloads.map((p) => roundTrip(server.port, p)));
   echoed.forEach((e, i) => assertEquals(e, payloads[i]));
   assertEquals(await server.stop(), 0);
   assertMatch(server.stderr.text, /summary: 20 served, 0 refused/);

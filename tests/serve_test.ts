@@ -3,82 +3,13 @@
 import { assert, assertEquals, assertInstanceOf } from "@std/assert";
 import { defaultServeOptions } from "../lib/cli/parse.ts";
 import type { ServeOptions } from "../lib/serve/options.ts";
-import { serve } from "../lib/serve/serve.ts";
-import type { LogEvent, ServeSummary } from "../lib/serve/log.ts";
 import { RuntimeError } from "../lib/common/errors.ts";
 import { writeAll } from "../lib/common/io.ts";
 import { sleep, waitSettled } from "../lib/common/time.ts";
 import { ServeCounters } from "../lib/serve/counters.ts";
 import { ServeWorkerHandle } from "../lib/serve/worker_handle.ts";
 import { randomBytes } from "./helpers.ts";
-
-interface Running {
-  port: number;
-  events: LogEvent[];
-  /** Stops accepting and drains; resolves with the summary. */
-  stop(): Promise<ServeSummary>;
-}
-
-async function startServer(overrides: Partial<ServeOptions> = {}): Promise<Running> {
-  const events: LogEvent[] = [];
-  const stop = new AbortController();
-  let onListening!: (port: number) => void;
-  const listening = new Promise<number>((resolve) => onListening = resolve);
-  const options: ServeOptions = {
-    ...defaultServeOptions(),
-    address: { transport: "tcp", hostname: "127.0.0.1", port: 0 },
-    drainTimeoutMs: 2000,
-    ...overrides,
-  };
-  const done = serve(options, {
-    stop: stop.signal,
-    log: (event) => {
-      events.push(event);
-      if (event.event === "listening") onListening(Number(event.address.split(":").pop()));
-    },
-  });
-  const port = await Promise.race([listening, done.then(() => -1)]);
-  return {
-    port,
-    events,
-    stop: () => {
-      stop.abort();
-      return done;
-    },
-  };
-}
-
-async function readAll(conn: Deno.Conn, limit = Infinity): Promise<Uint8Array> {
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  const buf = new Uint8Array(64 * 1024);
-  while (total < limit) {
-    const n = await conn.read(buf);
-    if (n === null) break;
-    chunks.push(buf.slice(0, n));
-    total += n;
-  }
-  const out = new Uint8Array(total);
-  let offset = 0;
-  for (const c of chunks) {
-    out.set(c, offset);
-    offset += c.length;
-  }
-  return out;
-}
-
-/** Sends `data`, half-closes, and returns everything the server sent back. */
-async function roundTrip(port: number, data: Uint8Array): Promise<Uint8Array> {
-  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
-  try {
-    const reading = readAll(conn);
-    await writeAll(conn, data);
-    await conn.closeWrite();
-    return await reading;
-  } finally {
-    conn.close();
-  }
-}
+import { readAll, roundTrip, startServer } from "./serve_helpers.ts";
 
 Deno.test("echo: 50 concurrent clients get their random binary data back byte-exact", async () => {
   const server = await startServer();
