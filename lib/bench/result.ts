@@ -33,16 +33,8 @@ export interface SavedSpec {
   timeout_ms: number;
 }
 
-/** A latency summary in microseconds, as `latency_us` holds it. */
-export interface SavedLatency {
-  min: number;
-  p50: number;
-  p90: number;
-  p99: number;
-  p999: number;
-  max: number;
-  mean: number;
-}
+/** A latency summary in microseconds, as `latency_us` holds it (no count). */
+export type SavedLatency = Omit<LatencySummary, "count">;
 
 /** `result`: what was measured. */
 export interface SavedMeasurements {
