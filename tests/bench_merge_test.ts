@@ -253,3 +253,39 @@ Deno.test("saved results: a file that is not one is a one-line error naming the 
   });
   assertEquals(parseSavedResult(nulls, "x.json").result.latency_us, null);
 });
+
+Deno.test("merge: client CPU times and cores add; saturated when any client was", () => {
+  const cpu = (user_ms: number, system_ms: number, wall_ms: number, cores: number) => ({
+    user_ms,
+    system_ms,
+    wall_ms,
+    cores,
+    busy_percent: ((user_ms + system_ms) / (wall_ms * cores)) * 100,
+    saturated: (user_ms + system_ms) / (wall_ms * cores) >= 0.9,
+  });
+  const withCpu = (file: string, c: ReturnType<typeof cpu> | null | undefined) => {
+    const input = named(file);
+    if (c !== undefined) input.saved.result.client_cpu = c;
+    return input;
+  };
+  const { merged } = mergeResults([
+    withCpu("a.json", cpu(900, 60, 1000, 1)), // 96%: saturated
+    withCpu("b.json", cpu(500, 100, 1000, 2)), // 30%
+  ]);
+  assertEquals(merged.result.client_cpu, {
+    user_ms: 1400,
+    system_ms: 160,
+    wall_ms: 1000,
+    cores: 3,
+    busy_percent: 52,
+    saturated: true,
+  });
+  // The merged file parses again with its CPU summary.
+  const again = parseSavedResult(renderSavedResult(merged), "m.json");
+  assertEquals(again.result.client_cpu, merged.result.client_cpu);
+  // Unknown for one input: unknown for the merge; absent everywhere: absent.
+  const partial = mergeResults([withCpu("a.json", cpu(1, 1, 10, 1)), withCpu("b.json", null)]);
+  assertEquals(partial.merged.result.client_cpu, null);
+  const none = mergeResults([withCpu("a.json", undefined), withCpu("b.json", undefined)]);
+  assertEquals("client_cpu" in none.merged.result, false);
+});

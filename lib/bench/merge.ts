@@ -24,6 +24,7 @@ import {
   latencyHistogram,
   type MergedInput,
   type NamedResult,
+  type SavedClientCpu,
   savedLatency,
   type SavedResult,
 } from "./result.ts";
@@ -101,6 +102,7 @@ export function mergeResults(inputs: readonly NamedResult[]): MergeOutcome {
       mismatches: sum(results.map((r) => r.mismatches)),
       latency_histogram_us: latency.encode(),
       connect_latency_histogram_us: connectLatency.encode(),
+      ...mergedCpu(results.map((r) => r.client_cpu)),
     },
     merged_from: inputs.map(mergedInput),
   };
@@ -116,6 +118,32 @@ export function mergeResults(inputs: readonly NamedResult[]): MergeOutcome {
     );
   }
   return { merged, warnings };
+}
+
+/**
+ * The clients' CPU together: times and cores add, the busy share is the total CPU time
+ * over the total core time, and the merge is saturated when any client was (its figures
+ * reflect that client). Unknown when any input does not say.
+ */
+function mergedCpu(
+  cpus: (SavedClientCpu | null | undefined)[],
+): { client_cpu?: SavedClientCpu | null } {
+  if (cpus.every((c) => c === undefined)) return {};
+  if (cpus.some((c) => c === undefined || c === null)) return { client_cpu: null };
+  const known = cpus as SavedClientCpu[];
+  const total = (pick: (c: SavedClientCpu) => number) => known.reduce((a, c) => a + pick(c), 0);
+  const coreMs = total((c) => c.wall_ms * c.cores);
+  const cpuMs = total((c) => c.user_ms + c.system_ms);
+  return {
+    client_cpu: {
+      user_ms: round3(total((c) => c.user_ms)),
+      system_ms: round3(total((c) => c.system_ms)),
+      wall_ms: round3(Math.max(...known.map((c) => c.wall_ms))),
+      cores: total((c) => c.cores),
+      busy_percent: round3(coreMs > 0 ? (cpuMs / coreMs) * 100 : 0),
+      saturated: known.some((c) => c.saturated),
+    },
+  };
 }
 
 /** What `merged_from` says about one input. */

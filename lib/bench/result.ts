@@ -57,6 +57,18 @@ export interface SavedMeasurements {
   /** HdrHistogram, compressed base64, microseconds. */
   latency_histogram_us: string;
   connect_latency_histogram_us: string;
+  /** The client's own CPU use; absent in results saved before it was reported. */
+  client_cpu?: SavedClientCpu | null;
+}
+
+/** `result.client_cpu`: the client Workers' CPU time while measuring. */
+export interface SavedClientCpu {
+  user_ms: number;
+  system_ms: number;
+  wall_ms: number;
+  cores: number;
+  busy_percent: number;
+  saturated: boolean;
 }
 
 /** One input of a merged result, as its `merged_from` lists it. */
@@ -144,6 +156,9 @@ export function parseSavedResult(text: string, file: string): SavedResult {
       mismatches: get.number(result, "result", "mismatches"),
       latency_histogram_us: get.histogram(result, "result", "latency_histogram_us"),
       connect_latency_histogram_us: get.histogram(result, "result", "connect_latency_histogram_us"),
+      ...(result.client_cpu === undefined
+        ? {}
+        : { client_cpu: get.clientCpu(result, "result", "client_cpu") }),
     },
   };
   if (top.label !== undefined) {
@@ -273,6 +288,24 @@ class Reader {
       p999: this.number(summary, at, "p999"),
       max: this.number(summary, at, "max"),
       mean: this.number(summary, at, "mean"),
+    };
+  }
+
+  clientCpu(fields: Fields, where: string, key: string): SavedClientCpu | null {
+    const value = this.#value(fields, where, key, "a CPU summary or null");
+    if (value === null) return null;
+    if (typeof value !== "object" || Array.isArray(value)) {
+      this.#wrong(where, key, "a CPU summary or null");
+    }
+    const at = `${where}.${key}`;
+    const cpu = value as Fields;
+    return {
+      user_ms: this.number(cpu, at, "user_ms"),
+      system_ms: this.number(cpu, at, "system_ms"),
+      wall_ms: this.number(cpu, at, "wall_ms"),
+      cores: this.number(cpu, at, "cores"),
+      busy_percent: this.number(cpu, at, "busy_percent"),
+      saturated: this.boolean(cpu, at, "saturated"),
     };
   }
 
