@@ -6,6 +6,7 @@
 import { type Address, addressArgument } from "../common/address.ts";
 import { UsageError } from "../common/errors.ts";
 import type { FlagValues } from "../common/flag_values.ts";
+import { type TlsClientOptions, tlsClientOptions } from "../tls/options.ts";
 
 /** The bench command's typed options. */
 export interface BenchOptions {
@@ -27,6 +28,8 @@ export interface BenchOptions {
   workers: number | undefined;
   /** A message (or connect) that takes longer than this is a stall error. */
   timeoutMs: number;
+  /** Benchmark over TLS (`--tls` and its trust flags); undefined measures plain TCP. */
+  tls?: TlsClientOptions;
 }
 
 /** Builds `bench`'s options from its flags and arguments. */
@@ -46,6 +49,8 @@ export function benchOptions(flags: FlagValues, args: string[]): BenchOptions {
     workers: flags.count("workers"),
     timeoutMs: flags.duration("timeout")!,
   };
+  const tls = tlsClientOptions(flags);
+  if (tls) options.tls = tls;
   if (options.count !== undefined && flags.given("duration")) {
     throw new UsageError("use either --count or --duration, not both");
   }

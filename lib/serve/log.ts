@@ -25,9 +25,25 @@ export interface ServeSummary {
   durationMs: number;
 }
 
+/** What the listening line says about TLS: the certificate and how to connect. */
+export interface ListeningTls {
+  /** `sha256:` and the certificate's fingerprint. */
+  fingerprint: string;
+  /** A `tcpkit connect` command line that trusts exactly this certificate. */
+  connect: string;
+}
+
 export type LogEvent =
-  | { event: "listening"; address: string; mode: string; maxConns: number; workers: number }
-  | { event: "open"; id: number; peer: string }
+  | {
+    event: "listening";
+    address: string;
+    mode: string;
+    maxConns: number;
+    workers: number;
+    tls?: ListeningTls;
+  }
+  /** `client`: a TLS client certificate's subject and fingerprint (mTLS). */
+  | { event: "open"; id: number; peer: string; client?: string }
   | {
     event: "close";
     id: number;
@@ -52,9 +68,10 @@ function renderText(e: LogEvent): string {
   switch (e.event) {
     case "listening":
       return `listening on ${e.address} (mode ${e.mode}, max-conns ${e.maxConns}` +
-        `${e.workers > 1 ? `, ${e.workers} workers` : ""})`;
+        `${e.workers > 1 ? `, ${e.workers} workers` : ""}` +
+        (e.tls ? `, tls ${e.tls.fingerprint})\nconnect with: ${e.tls.connect}` : ")");
     case "open":
-      return `[#${e.id}] ${e.peer} connected`;
+      return `[#${e.id}] ${e.peer} connected${e.client ? ` (client ${e.client})` : ""}`;
     case "close":
       return `[#${e.id}] ${e.peer} closed: ${e.reason}${e.error ? ` (${e.error})` : ""}; ` +
         `in ${formatBytes(e.bytesIn)}, out ${formatBytes(e.bytesOut)}, ${

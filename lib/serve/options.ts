@@ -7,6 +7,7 @@ import { type Address, addressArgument } from "../common/address.ts";
 import { UsageError } from "../common/errors.ts";
 import type { FlagValues } from "../common/flag_values.ts";
 import { type AccessRules, type Cidr, parseCidr } from "./cidr.ts";
+import { type TlsServeOptions, tlsServeOptions } from "../tls/options.ts";
 
 /** The serve command's typed options. */
 export interface ServeOptions {
@@ -32,6 +33,8 @@ export interface ServeOptions {
   keepSending: boolean;
   /** Peers allowed and denied at accept (TCP only). @default everyone */
   access: AccessRules;
+  /** Serve over TLS (`--tls` and its companions); undefined serves plain TCP. */
+  tls?: TlsServeOptions;
 }
 
 /** Builds `serve`'s options from its flags and arguments. */
@@ -49,6 +52,8 @@ export function serveOptions(flags: FlagValues, args: string[]): ServeOptions {
     keepSending: flags.bool("keep-sending"),
     access: { allow: cidrs(flags, "allow"), deny: cidrs(flags, "deny") },
   };
+  const tls = tlsServeOptions(flags);
+  if (tls) options.tls = tls;
   if (options.workers > 1 && options.address.transport === "unix") {
     throw new UsageError("--workers needs a TCP address; unix sockets cannot share a path");
   }

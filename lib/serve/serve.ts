@@ -12,6 +12,8 @@ import { type LogEvent, renderLogEvent, type ServeSummary } from "./log.ts";
 import { bindListener, runServer, type ServerContext } from "./server.ts";
 import { writeStderrLine } from "../common/stderr.ts";
 import { ServeWorkerHandle } from "./worker_handle.ts";
+import type { TlsServerCredentials } from "../tls/credentials.ts";
+import { listeningTls, loadTls } from "./tls.ts";
 
 /** How serve is driven from outside. */
 export interface ServeControl {
@@ -66,20 +68,23 @@ export async function serve(options: ServeOptions, control: ServeControl): Promi
     counters,
     ...control,
   };
-  const listening = (address: string) =>
+  const tls = options.tls &&
+    await loadTls(options.tls, (message) => control.log({ event: "warning", message }));
+  const listening = async (address: string) =>
     control.log({
       event: "listening",
       address,
       mode: options.mode,
       maxConns,
       workers: options.workers,
+      tls: tls && await listeningTls(address, tls),
     });
   if (options.workers === 1) {
-    const listener = await bindListener(options.address);
-    listening(formatNetAddr(listener.addr));
+    const listener = await bindListener(options.address, false, tls);
+    await listening(formatNetAddr(listener.addr));
     await runServer(listener, ctx);
   } else {
-    await serveOnWorkers(options, ctx, listening);
+    await serveOnWorkers(options, ctx, listening, tls);
   }
   return { ...counters.snapshot(), durationMs: performance.now() - startMs };
 }
@@ -87,7 +92,8 @@ export async function serve(options: ServeOptions, control: ServeControl): Promi
 async function serveOnWorkers(
   options: ServeOptions,
   ctx: ServerContext,
-  listening: (address: string) => void,
+  listening: (address: string) => Promise<void>,
+  tls: TlsServerCredentials | undefined,
 ) {
   const address = options.address;
   if (address.transport !== "tcp") throw new RuntimeError("--workers needs a TCP address");
@@ -98,13 +104,14 @@ async function serveOnWorkers(
       maxConns: ctx.maxConns,
       counters: ctx.counters.buffer,
       log: ctx.log,
+      tls,
     });
   try {
     // The first Worker binds (resolving port 0); the rest join it on the same port.
     const first = await start(address.port);
     workers.push(first);
     for (let i = 1; i < options.workers; i++) workers.push(await start(first.port));
-    listening(formatAddress({ ...address, port: first.port }));
+    await listening(formatAddress({ ...address, port: first.port }));
     const stop = () => workers.forEach((w) => w.stop());
     const force = () => workers.forEach((w) => w.force());
     if (ctx.stop.aborted) stop();

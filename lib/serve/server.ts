@@ -11,6 +11,8 @@ import { sleep, waitSettled } from "../common/time.ts";
 import type { ServeCounters } from "./counters.ts";
 import type { CloseReason, LogEvent } from "./log.ts";
 import { type ConnState, discardLoop, echoLoop, sourceLoop, type TickClock } from "./modes.ts";
+import type { TlsServerCredentials } from "../tls/credentials.ts";
+import { TlsHandshakeFailed } from "../tls/errors.ts";
 
 /** What one server loop needs besides its listener. */
 export interface ServerContext {
@@ -33,9 +35,18 @@ const EMFILE_RETRY_MS = 100;
 
 /**
  * Binds `address`. A stale unix socket file (nobody accepting on it) is replaced.
- * Failures become one-line RuntimeErrors naming the address.
+ * Failures become one-line RuntimeErrors naming the address. With `tls`, a TLS listener
+ * (lib/tls/server.ts, loaded only then) whose conns arrive with their handshake done.
  */
-export async function bindListener(address: Address, reusePort = false): Promise<Deno.Listener> {
+export async function bindListener(
+  address: Address,
+  reusePort = false,
+  tls?: TlsServerCredentials,
+): Promise<Deno.Listener> {
+  if (tls !== undefined) {
+    const { TlsListener } = await import("../tls/server.ts");
+    return await TlsListener.listen(address, tls, reusePort);
+  }
   try {
     return address.transport === "unix"
       ? await bindUnix(address.path)
@@ -103,6 +114,11 @@ export async function runServer(listener: Deno.Listener, ctx: ServerContext): Pr
         conn = await listener.accept();
       } catch (error) {
         if (ctx.stop.aborted || error instanceof Deno.errors.BadResource) return;
+        if (error instanceof TlsHandshakeFailed) {
+          ctx.counters.refused();
+          ctx.log({ event: "refused", peer: error.peer, reason: `TLS handshake: ${error.reason}` });
+          continue;
+        }
         if (isOutOfFiles(error)) {
           // Out of file descriptors: wait for connections to close rather than die.
           if (!emfileLogged) {
@@ -148,7 +164,7 @@ export async function runServer(listener: Deno.Listener, ctx: ServerContext): Pr
   async function handle(conn: Deno.Conn, tracked: Tracked) {
     const peer = peerOf(conn);
     const startMs = performance.now();
-    ctx.log({ event: "open", id: tracked.id, peer });
+    ctx.log({ event: "open", id: tracked.id, peer, client: tlsClientOf(conn) });
     let reason: CloseReason = "client closed";
     let message: string | undefined;
     try {
@@ -207,4 +223,11 @@ interface Tracked {
 
 function peerOf(conn: Deno.Conn): string {
   return formatNetAddr(conn.remoteAddr);
+}
+
+/** A TLS client certificate's subject and fingerprint (mTLS), for the open line. */
+function tlsClientOf(conn: Deno.Conn): string | undefined {
+  const certificate = (conn as { tls?: { certificate?: { subject: string; fingerprint: string } } })
+    .tls?.certificate;
+  return certificate && `${certificate.subject} sha256:${certificate.fingerprint}`;
 }

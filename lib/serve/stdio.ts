@@ -12,16 +12,25 @@ import { describeNetError, RuntimeError } from "../common/errors.ts";
 import { closeQuietly } from "../common/io.ts";
 import { bridge } from "../common/pipe.ts";
 import { bindListener } from "./server.ts";
+import { listeningTls, loadTls } from "./tls.ts";
+import { TlsHandshakeFailed } from "../tls/errors.ts";
 import { StdinRingReader } from "../common/stdin_reader.ts";
 import { writeStderrLine } from "../common/stderr.ts";
 
 /** Serves one connection over stdin/stdout; resolves to the exit code. */
 export async function serveStdio(options: ServeOptions): Promise<number> {
-  const listener = await bindListener(options.address);
-  writeStderrLine(`listening on ${formatNetAddr(listener.addr)} (stdio, one connection)`);
+  const tls = options.tls &&
+    await loadTls(options.tls, (message) => writeStderrLine(`warning: ${message}`));
+  const listener = await bindListener(options.address, false, tls);
+  const address = formatNetAddr(listener.addr);
+  const hint = tls && await listeningTls(address, tls);
+  writeStderrLine(
+    `listening on ${address} (stdio, one connection${hint ? `, tls ${hint.fingerprint}` : ""})` +
+      (hint ? `\nconnect with: ${hint.connect}` : ""),
+  );
   let conn: Deno.Conn;
   try {
-    conn = await listener.accept();
+    conn = await acceptOne(listener);
   } catch (error) {
     throw new RuntimeError(`cannot accept: ${describeNetError(error)}`);
   } finally {
@@ -29,7 +38,14 @@ export async function serveStdio(options: ServeOptions): Promise<number> {
     if (listener.addr.transport === "unix") await Deno.remove(listener.addr.path).catch(() => {});
   }
   if ("setNoDelay" in conn) (conn as Deno.TcpConn).setNoDelay(true);
-  if (!options.quiet) writeStderrLine(`connection from ${formatNetAddr(conn.remoteAddr)}`);
+  if (!options.quiet) {
+    const client = (conn as { tls?: { certificate?: { subject: string; fingerprint: string } } })
+      .tls?.certificate;
+    writeStderrLine(
+      `connection from ${formatNetAddr(conn.remoteAddr)}` +
+        (client ? ` (client ${client.subject} sha256:${client.fingerprint})` : ""),
+    );
+  }
   const startMs = performance.now();
   const stdin = new StdinRingReader();
   try {
@@ -48,5 +64,17 @@ export async function serveStdio(options: ServeOptions): Promise<number> {
   } finally {
     stdin.close();
     closeQuietly(conn);
+  }
+}
+
+/** The first connection; over TLS, the first whose handshake succeeds (others are logged). */
+async function acceptOne(listener: Deno.Listener): Promise<Deno.Conn> {
+  while (true) {
+    try {
+      return await listener.accept();
+    } catch (error) {
+      if (!(error instanceof TlsHandshakeFailed)) throw error;
+      writeStderrLine(`refused ${error.peer}: TLS handshake: ${error.reason}`);
+    }
   }
 }

@@ -9,6 +9,7 @@ import type { ServeOptions } from "./options.ts";
 import { ServeCounters } from "./counters.ts";
 import type { LogEvent } from "./log.ts";
 import { bindListener, runServer } from "./server.ts";
+import type { TlsServerCredentials } from "../tls/credentials.ts";
 
 /** Main thread → Worker: start serving. */
 export interface WorkerStart {
@@ -18,6 +19,8 @@ export interface WorkerStart {
   counters: SharedArrayBuffer;
   /** Whether to send log events to the main thread (the embedded bench server does not). */
   sendLogs: boolean;
+  /** With `serve --tls`: the credentials to serve (loaded once, by the main thread). */
+  tls?: TlsServerCredentials;
 }
 
 /** Worker → main thread. */
@@ -45,10 +48,10 @@ scope.onmessage = (event) => {
   else start(message);
 };
 
-async function start({ options, maxConns, counters, sendLogs }: WorkerStart) {
+async function start({ options, maxConns, counters, sendLogs, tls }: WorkerStart) {
   let listener: Deno.Listener;
   try {
-    listener = await bindListener(options.address, true);
+    listener = await bindListener(options.address, true, tls);
   } catch (error) {
     scope.postMessage({ type: "failed", message: (error as Error).message });
     return;

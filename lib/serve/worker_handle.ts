@@ -10,6 +10,7 @@ import type { LogEvent } from "./log.ts";
 import { RuntimeError } from "../common/errors.ts";
 import { waitSettled } from "../common/time.ts";
 import type { WorkerReply, WorkerStart } from "./worker.ts";
+import type { TlsServerCredentials } from "../tls/credentials.ts";
 
 /** What a serve Worker is started with. */
 export interface ServeWorkerConfig {
@@ -20,6 +21,8 @@ export interface ServeWorkerConfig {
   counters: SharedArrayBuffer;
   /** Receives the Worker's log events; without it, the Worker does not send them. */
   log?: (event: LogEvent) => void;
+  /** With `serve --tls`: the credentials every Worker serves. */
+  tls?: TlsServerCredentials;
 }
 
 /** One running serve Worker. */
@@ -78,6 +81,7 @@ export class ServeWorkerHandle {
         maxConns: config.maxConns,
         counters: config.counters,
         sendLogs: config.log !== undefined,
+        tls: config.tls,
       };
       worker.postMessage(start);
     });
