@@ -179,7 +179,11 @@ function describeTlsError(error: unknown): string {
   if (/CertificateRequired|certificate required/i.test(message)) {
     return "the server requires a client certificate (--cert/--key)";
   }
-  return message.split("\n")[0].replace(/^received fatal alert: /i, "alert: ");
+  const line = message.split("\n")[0].replace(/^received fatal alert: /i, "alert: ");
+  return /unexpected handshake message|wrong version number|corrupt message|invalidcontenttype/i
+      .test(line)
+    ? `${line} (is it a TLS server?)`
+    : line;
 }
 
 /** TCP (or unix) connect with TCP_NODELAY; failures are DialErrors, as for plain TCP. */
