@@ -254,3 +254,92 @@ Deno.test("connect: interactive mode (stdin a terminal) refuses what it cannot h
     checkInteractiveFlags(options(argv), true);
   }
 });
+
+Deno.test("serve: TLS flag rules", () => {
+  const names = [{ type: "dns", value: "example.test" }, {
+    type: "ip",
+    value: "10.0.0.1",
+    bytes: Uint8Array.of(10, 0, 0, 1),
+  }];
+  check(
+    [
+      [["serve", "--cert", "c.pem", "--key", "k.pem"], "--cert needs --tls"],
+      [["serve", "--tls-ephemeral"], "--tls-ephemeral needs --tls"],
+      [["serve", "--client-ca", "ca.pem"], "--client-ca needs --tls"],
+      [["serve", "--tls", "--cert", "c.pem"], "--cert needs --key"],
+      [["serve", "--tls", "--key", "k.pem"], "--key needs --cert"],
+      [["serve", "--tls", "--cert", "c", "--key", "k", "--tls-ephemeral"], "--tls-ephemeral"],
+      [["serve", "--tls", "--cert", "c", "--key", "k", "--tls-name", "x"], "--tls-name names"],
+      [["serve", "--tls", "--tls-name", "bad name"], "invalid value for --tls-name"],
+      [["serve", "--tls", "--tls-name", "a..b"], "invalid value for --tls-name"],
+    ],
+    [
+      [["serve"], { tls: undefined }],
+      [["serve", "--tls"], {
+        tls: {
+          certFile: undefined,
+          keyFile: undefined,
+          ephemeral: false,
+          names: [],
+          certOut: undefined,
+          clientCaFile: undefined,
+        },
+      }],
+      [["serve", "--tls", "--tls-name", "Example.Test", "--tls-name", "10.0.0.1"], {
+        tls: {
+          certFile: undefined,
+          keyFile: undefined,
+          ephemeral: false,
+          names,
+          certOut: undefined,
+          clientCaFile: undefined,
+        },
+      }],
+    ],
+  );
+});
+
+Deno.test("connect and bench: TLS flag rules", () => {
+  const pin = "ab".repeat(32);
+  const colons = pin.toUpperCase().match(/../g)!.join(":");
+  for (const command of ["connect", "bench"]) {
+    const tls = (extra: Record<string, unknown>) => ({
+      tls: {
+        caFile: undefined,
+        pin: undefined,
+        insecure: false,
+        servername: undefined,
+        alpn: [],
+        certFile: undefined,
+        keyFile: undefined,
+        ...extra,
+      },
+    });
+    check(
+      [
+        [[command, "--pin", `sha256:${pin}`, ":1"], "--pin needs --tls"],
+        [[command, "-k", ":1"], "--insecure needs --tls"],
+        [[command, "--ca", "ca.pem", ":1"], "--ca needs --tls"],
+        [[command, "--tls", "-k", "--pin", `sha256:${pin}`, ":1"], "--pin and --insecure"],
+        [[command, "--tls", "--ca", "c", "-k", ":1"], "--ca and --insecure"],
+        [[command, "--tls", "--pin", "sha256:abcd", ":1"], "has 4 hex digits"],
+        [[command, "--tls", "--pin", "a".repeat(40), ":1"], "SHA-1"],
+        [[command, "--tls", "--pin", "sha256:" + "g".repeat(64), ":1"], "not a SHA-256"],
+        [[command, "--tls", "--servername", "a b", ":1"], "invalid value for --servername"],
+        [[command, "--tls", "--cert", "c.pem", ":1"], "--cert needs --key"],
+      ],
+      [
+        [[command, ":1"], { tls: undefined }],
+        [[command, "--tls", "--pin", `sha256:${pin}`, ":1"], tls({ pin })],
+        [[command, "--tls", "--pin", colons, ":1"], tls({ pin })],
+        [[command, "--tls", "--pin", `SHA256 Fingerprint=${colons}`, ":1"], tls({ pin })],
+        [[command, "--tls", "-k", "--alpn", "h2", "--alpn", "http/1.1", ":1"], {
+          ...tls({ insecure: true, alpn: ["h2", "http/1.1"] }),
+        }],
+        [[command, "--tls", "--ca", "ca.pem", "--servername", "example.test", ":1"], {
+          ...tls({ caFile: "ca.pem", servername: "example.test" }),
+        }],
+      ],
+    );
+  }
+});

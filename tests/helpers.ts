@@ -145,8 +145,11 @@ export interface ServeProcess {
 }
 
 /** Starts `tcpkit serve ARGS` (default address `127.0.0.1:0`) and waits until it listens. */
-export async function startServe(args: string[] = ["127.0.0.1:0"]): Promise<ServeProcess> {
-  const child = spawnCli(["serve", ...args]);
+export async function startServe(
+  args: string[] = ["127.0.0.1:0"],
+  env?: Record<string, string>,
+): Promise<ServeProcess> {
+  const child = spawnCli(["serve", ...args], { env });
   const stderr = new LineReader(child.stderr);
   const stdoutDone = child.stdout.cancel();
   let match: RegExpMatchArray;

@@ -6,6 +6,7 @@
 import { type Address, addressArgument } from "../common/address.ts";
 import { UsageError } from "../common/errors.ts";
 import type { FlagValues } from "../common/flag_values.ts";
+import { type TlsClientOptions, tlsClientOptions } from "../tls/options.ts";
 
 /** The bench command's typed options. */
 export interface BenchOptions {
@@ -31,6 +32,8 @@ export interface BenchOptions {
   timeoutMs: number;
   /** Where to draw the latency percentile chart at the end; undefined draws none. */
   svg: string | undefined;
+  /** Benchmark over TLS (`--tls` and its trust flags); undefined measures plain TCP. */
+  tls?: TlsClientOptions;
 }
 
 /** Builds `bench`'s options from its flags and arguments. */
@@ -52,6 +55,8 @@ export function benchOptions(flags: FlagValues, args: string[]): BenchOptions {
     timeoutMs: flags.duration("timeout")!,
     svg: flags.string("svg"),
   };
+  const tls = tlsClientOptions(flags);
+  if (tls) options.tls = tls;
   if (options.count !== undefined && flags.given("duration")) {
     throw new UsageError("use either --count or --duration, not both");
   }

@@ -106,6 +106,106 @@ export const COMPLETIONS_COMMAND: CommandSpec = {
 
 const ADDRESS_SYNTAX = "HOST:PORT, [IPV6]:PORT, :PORT, PORT or unix:PATH";
 
+/** `serve`'s TLS flags (lib/tls/options.ts reads them). */
+const TLS_SERVE_FLAGS: readonly FlagSpec[] = [
+  {
+    name: "tls",
+    kind: "boolean",
+    help: "Serve over TLS, with a generated certificate kept in the state directory " +
+      "(same fingerprint every run) unless --cert/--key",
+  },
+  {
+    name: "cert",
+    kind: "string",
+    metavar: "PATH",
+    help: "With --tls: the certificate chain to serve (PEM)",
+  },
+  {
+    name: "key",
+    kind: "string",
+    metavar: "PATH",
+    help: "With --cert: its private key (PEM: PKCS#8, SEC1 or PKCS#1; ECDSA, RSA or Ed25519)",
+  },
+  {
+    name: "tls-name",
+    kind: "string",
+    metavar: "NAME",
+    multiple: true,
+    help: "Add a DNS name or IP address to the generated certificate " +
+      "(it always has localhost, 127.0.0.1 and ::1)",
+  },
+  {
+    name: "tls-ephemeral",
+    kind: "boolean",
+    help: "Generate a fresh certificate for this run instead of the saved one",
+  },
+  {
+    name: "cert-out",
+    kind: "string",
+    metavar: "PATH",
+    help: "Write the certificate in use (PEM) to PATH, for clients' --ca",
+  },
+  {
+    name: "client-ca",
+    kind: "string",
+    metavar: "PATH",
+    help: "Require client certificates issued by a CA in PATH (mTLS); the log names each client",
+  },
+];
+
+/** The TLS flags of `connect` and `bench`: trust, names, client certificate. */
+const TLS_CLIENT_FLAGS: readonly FlagSpec[] = [
+  {
+    name: "tls",
+    kind: "boolean",
+    help: "Speak TLS, verifying the server against the system roots (and --ca)",
+  },
+  {
+    name: "ca",
+    kind: "string",
+    metavar: "PATH",
+    help: "With --tls: also trust the CA certificates in PATH (PEM)",
+  },
+  {
+    name: "pin",
+    kind: "string",
+    metavar: "sha256:HEX",
+    help: "With --tls: trust exactly the certificate with this SHA-256 fingerprint " +
+      "(checked before any byte is sent)",
+  },
+  {
+    name: "insecure",
+    short: "k",
+    kind: "boolean",
+    help: "With --tls: do not verify the server (a warning shows its fingerprint)",
+  },
+  {
+    name: "servername",
+    kind: "string",
+    metavar: "NAME",
+    help: "With --tls: the name sent (SNI) and verified (default: the address's host)",
+  },
+  {
+    name: "alpn",
+    kind: "string",
+    metavar: "PROTO",
+    multiple: true,
+    help: "With --tls: offer this ALPN protocol, e.g. h2 or http/1.1",
+  },
+  {
+    name: "cert",
+    kind: "string",
+    metavar: "PATH",
+    help: "With --tls: a client certificate (PEM) for servers that ask for one (mTLS)",
+  },
+  {
+    name: "key",
+    kind: "string",
+    metavar: "PATH",
+    help: "With --cert: its private key (PEM)",
+  },
+];
+
 /** Every command, in the order help lists them. */
 export const COMMANDS: readonly CommandSpec[] = [
   {
@@ -230,6 +330,7 @@ export const COMMANDS: readonly CommandSpec[] = [
         metavar: "PATH",
         help: "With --forward: write that dump to PATH instead (truncated first)",
       },
+      ...TLS_SERVE_FLAGS,
     ],
     examples: [
       "tcpkit serve                     # echo on 127.0.0.1:9999",
@@ -338,6 +439,7 @@ export const COMMANDS: readonly CommandSpec[] = [
         kind: "boolean",
         help: "Report the connection and the bytes sent and received on stderr",
       },
+      ...TLS_CLIENT_FLAGS,
     ],
     examples: [
       "printf 'hi' | tcpkit connect 127.0.0.1:9999      # prints hi, exits",
@@ -468,6 +570,7 @@ export const COMMANDS: readonly CommandSpec[] = [
         metavar: "PATH",
         help: "At the end, also draw the latency percentile chart (as bench plot does) into PATH",
       },
+      ...TLS_CLIENT_FLAGS,
     ],
     examples: [
       "tcpkit bench                                # embedded server, ~10 seconds",

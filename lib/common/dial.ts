@@ -11,6 +11,7 @@ import { describeNetError, RuntimeError } from "./errors.ts";
 import { closeQuietly } from "./io.ts";
 import { abortable, sleep } from "./time.ts";
 import { formatDuration } from "./format.ts";
+import type { TlsClientMaterial } from "../tls/client.ts";
 
 /** Why one attempt failed, as a short phrase (`connection refused`, `timed out`). */
 export class DialError extends RuntimeError {
@@ -23,9 +24,19 @@ export class DialError extends RuntimeError {
 /**
  * Connects once, giving up after `timeoutMs`. TCP conns get TCP_NODELAY (Nagle would
  * hold small writes ~40 ms). A unix connect takes no AbortSignal, so its timeout races
- * it, and a conn that arrives too late is closed.
+ * it, and a conn that arrives too late is closed. With `tls`, the conn is a TLS one
+ * whose server is trusted (lib/tls/client.ts, loaded only then); an untrusted server
+ * is a RuntimeError, not a DialError, so `--wait` does not retry it.
  */
-export async function dial(address: Address, timeoutMs: number): Promise<Deno.Conn> {
+export async function dial(
+  address: Address,
+  timeoutMs: number,
+  tls?: TlsClientMaterial,
+): Promise<Deno.Conn> {
+  if (tls !== undefined) {
+    const { dialTls } = await import("../tls/client.ts");
+    return await dialTls(address, timeoutMs, tls);
+  }
   const signal = AbortSignal.timeout(timeoutMs);
   try {
     if (address.transport === "unix") {
@@ -53,15 +64,16 @@ export async function dialWithWait(
   address: Address,
   timeoutMs: number,
   waitMs: number | undefined,
+  tls?: TlsClientMaterial,
 ): Promise<Deno.Conn> {
-  if (waitMs === undefined) return await dial(address, timeoutMs);
+  if (waitMs === undefined) return await dial(address, timeoutMs, tls);
   const deadline = performance.now() + waitMs;
   let lastError: DialError | undefined;
   for (let attempt = 1;; attempt++) {
     const remainingMs = deadline - performance.now();
     if (remainingMs <= 0) break;
     try {
-      return await dial(address, Math.max(1, Math.min(timeoutMs, remainingMs)));
+      return await dial(address, Math.max(1, Math.min(timeoutMs, remainingMs)), tls);
     } catch (error) {
       if (!(error instanceof DialError)) throw error;
       lastError = error;

@@ -17,14 +17,17 @@ import { checkTargets } from "./port_check.ts";
 import { StdinRingReader } from "../common/stdin_reader.ts";
 import { sleep } from "../common/time.ts";
 import { writeStderrLine } from "../common/stderr.ts";
+import { loadTlsClient, reportTls } from "./tls.ts";
+import type { TlsClientMaterial } from "../tls/client.ts";
 
 /** Runs `connect` with its parsed options; resolves to the exit code. */
 export async function runConnect(options: ConnectOptions): Promise<number> {
-  if (options.check) return await runCheck(options);
   checkInteractiveFlags(options, Deno.stdin.isTerminal());
+  const tls = options.tls && await loadTlsClient(options.tls);
+  if (options.check) return await runCheck(options, tls);
   const payload = await loadPayload(options);
   const target = options.targets[0];
-  const conn = await dialWithWait(target, options.timeoutMs, options.waitMs);
+  const conn = await dialWithWait(target, options.timeoutMs, options.waitMs, tls);
   const startMs = performance.now();
   if (options.verbose) {
     writeStderrLine(
@@ -33,6 +36,7 @@ export async function runConnect(options: ConnectOptions): Promise<number> {
       })`,
     );
   }
+  if (tls) await reportTls(conn, target, options.verbose);
   try {
     if (payload === undefined && Deno.stdin.isTerminal()) {
       return await runInteractive(conn, options);
@@ -68,8 +72,8 @@ export async function runConnect(options: ConnectOptions): Promise<number> {
   }
 }
 
-async function runCheck(options: ConnectOptions): Promise<number> {
-  const results = await checkTargets(options.targets, options.timeoutMs, options.waitMs);
+async function runCheck(options: ConnectOptions, tls?: TlsClientMaterial): Promise<number> {
+  const results = await checkTargets(options.targets, options.timeoutMs, options.waitMs, tls);
   const single = results.length === 1;
   if (single && !results[0].open) {
     throw new RuntimeError(

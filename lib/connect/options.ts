@@ -6,6 +6,7 @@
 import { type Address, addressArgument, addressRangeArgument } from "../common/address.ts";
 import { UsageError } from "../common/errors.ts";
 import type { FlagValues } from "../common/flag_values.ts";
+import { type TlsClientOptions, tlsClientOptions } from "../tls/options.ts";
 
 /** The connect command's typed options. */
 export interface ConnectOptions {
@@ -23,6 +24,8 @@ export interface ConnectOptions {
   idleTimeoutMs: number | undefined;
   crlf: boolean;
   verbose: boolean;
+  /** Speak TLS (`--tls` and its trust flags); undefined speaks plain TCP. */
+  tls?: TlsClientOptions;
 }
 
 /** Builds `connect`'s options from its flags and arguments. */
@@ -55,7 +58,7 @@ export function connectOptions(flags: FlagValues, args: string[]): ConnectOption
   if (flags.given("interval") && !flags.given("repeat")) {
     throw new UsageError("--interval needs --repeat (it is the pause between repeated sends)");
   }
-  return {
+  const options: ConnectOptions = {
     targets,
     halfClose: !flags.bool("no-half-close"),
     keepSending: flags.bool("keep-sending"),
@@ -70,6 +73,9 @@ export function connectOptions(flags: FlagValues, args: string[]): ConnectOption
     crlf: flags.bool("crlf"),
     verbose: flags.bool("verbose"),
   };
+  const tls = tlsClientOptions(flags);
+  if (tls) options.tls = tls;
+  return options;
 }
 
 /**

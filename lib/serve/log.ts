@@ -32,6 +32,14 @@ export interface ServeSummary {
   upstream?: string;
 }
 
+/** What the listening line says about TLS: the certificate and how to connect. */
+export interface ListeningTls {
+  /** `sha256:` and the certificate's fingerprint. */
+  fingerprint: string;
+  /** A `tcpkit connect` command line that trusts exactly this certificate. */
+  connect: string;
+}
+
 export type LogEvent =
   | {
     event: "listening";
@@ -41,8 +49,10 @@ export type LogEvent =
     workers: number;
     /** serve --forward: the target. */
     upstream?: string;
+    tls?: ListeningTls;
   }
-  | { event: "open"; id: number; peer: string; upstream?: string }
+  /** `client`: a TLS client certificate's subject and fingerprint (mTLS). */
+  | { event: "open"; id: number; peer: string; upstream?: string; client?: string }
   | {
     event: "close";
     id: number;
@@ -69,12 +79,14 @@ export function renderLogEvent(event: LogEvent, format: "text" | "json", now: Da
 
 function renderText(e: LogEvent): string {
   switch (e.event) {
-    case "listening":
-      if (e.mode === "stdio") return `listening on ${e.address} (stdio, one connection)`;
+    case "listening": {
+      const tls = e.tls ? `, tls ${e.tls.fingerprint})\nconnect with: ${e.tls.connect}` : ")";
+      if (e.mode === "stdio") return `listening on ${e.address} (stdio, one connection${tls}`;
       return `listening on ${e.address} (mode ${e.mode}${to(e.upstream)}, max-conns ${e.maxConns}` +
-        `${e.workers > 1 ? `, ${e.workers} workers` : ""})`;
+        `${e.workers > 1 ? `, ${e.workers} workers` : ""}${tls}`;
+    }
     case "open":
-      return `[#${e.id}] ${e.peer} connected` +
+      return `[#${e.id}] ${e.peer} connected${e.client ? ` (client ${e.client})` : ""}` +
         (e.upstream === undefined ? "" : `, forwarding to ${e.upstream}`);
     case "close":
       return `[#${e.id}] ${ends(e)} closed: ${e.reason}${e.error ? ` (${e.error})` : ""}; ` +

@@ -7,6 +7,7 @@ import { type Address, addressArgument, formatAddress, parseAddress } from "../c
 import { UsageError } from "../common/errors.ts";
 import type { FlagValues } from "../common/flag_values.ts";
 import { type AccessRules, type Cidr, parseCidr } from "./cidr.ts";
+import { type TlsServeOptions, tlsServeOptions } from "../tls/options.ts";
 
 /** The serve command's typed options. */
 export interface ServeOptions {
@@ -36,6 +37,8 @@ export interface ServeOptions {
   unixMode: number | undefined;
   /** With --forward: where and how connections are relayed. */
   forward?: ForwardOptions;
+  /** Serve over TLS (`--tls` and its companions); undefined serves plain TCP. */
+  tls?: TlsServeOptions;
 }
 
 /** `serve --forward`'s options. */
@@ -65,6 +68,8 @@ export function serveOptions(flags: FlagValues, args: string[]): ServeOptions {
     unixMode: unixMode(flags.string("unix-mode")),
   };
   forwardRules(flags, options);
+  const tls = tlsServeOptions(flags);
+  if (tls) options.tls = tls;
   if (options.workers > 1 && options.address.transport === "unix") {
     throw new UsageError("--workers needs a TCP address; unix sockets cannot share a path");
   }

@@ -13,6 +13,8 @@ import { bindListener, runServer, type ServerContext } from "./server.ts";
 import { dumpWriter, forwardConfig } from "./forward.ts";
 import { writeStderrLine } from "../common/stderr.ts";
 import { ServeWorkerHandle } from "./worker_handle.ts";
+import type { TlsServerCredentials } from "../tls/credentials.ts";
+import { listeningTls, loadTls } from "./tls.ts";
 
 /** How serve is driven from outside. */
 export interface ServeControl {
@@ -76,10 +78,11 @@ export async function serve(options: ServeOptions, control: ServeControl): Promi
     ...control,
   };
   const upstream = options.forward && formatAddress(options.forward.target);
+  const tls = options.tls && await loadTls(options.tls, warn);
   // One shutdown event for the whole server, however many Workers drain.
   const stopping = () =>
     control.log({ event: "shutdown", open: counters.active, drainTimeoutMs: ctx.drainTimeoutMs });
-  const listening = (address: string) => {
+  const listening = async (address: string) => {
     control.log({
       event: "listening",
       address,
@@ -87,17 +90,18 @@ export async function serve(options: ServeOptions, control: ServeControl): Promi
       maxConns,
       workers: options.workers,
       upstream,
+      tls: tls && await listeningTls(address, tls),
     });
     if (control.stop.aborted) stopping();
     else control.stop.addEventListener("abort", stopping, { once: true });
   };
   try {
     if (options.workers === 1) {
-      const listener = await bindListener(options.address, { unixMode: options.unixMode });
-      listening(formatNetAddr(listener.addr, options.address));
+      const listener = await bindListener(options.address, { unixMode: options.unixMode, tls });
+      await listening(formatNetAddr(listener.addr, options.address));
       await runServer(listener, ctx);
     } else {
-      await serveOnWorkers(options, ctx, listening);
+      await serveOnWorkers(options, ctx, listening, tls);
     }
   } finally {
     control.stop.removeEventListener("abort", stopping);
@@ -108,7 +112,8 @@ export async function serve(options: ServeOptions, control: ServeControl): Promi
 async function serveOnWorkers(
   options: ServeOptions,
   ctx: ServerContext,
-  listening: (address: string) => void,
+  listening: (address: string) => Promise<void>,
+  tls: TlsServerCredentials | undefined,
 ) {
   const address = options.address;
   if (address.transport !== "tcp") throw new RuntimeError("--workers needs a TCP address");
@@ -120,13 +125,14 @@ async function serveOnWorkers(
       counters: ctx.counters.buffer,
       log: ctx.log,
       dump: ctx.forward?.dump,
+      tls,
     });
   try {
     // The first Worker binds (resolving port 0); the rest join it on the same port.
     const first = await start(address.port);
     workers.push(first);
     for (let i = 1; i < options.workers; i++) workers.push(await start(first.port));
-    listening(formatAddress({ ...address, port: first.port }));
+    await listening(formatAddress({ ...address, port: first.port }));
     const stop = () => workers.forEach((w) => w.stop());
     const force = () => workers.forEach((w) => w.force());
     if (ctx.stop.aborted) stop();

@@ -14,6 +14,8 @@ import { type ConnState, discardLoop, echoLoop, sourceLoop, type TickClock } fro
 import { listenUnix, UnixPathRefused } from "./unix_socket.ts";
 import { closeQuietly } from "../common/io.ts";
 import { forward, type ForwardConfig, RelayError } from "./forward.ts";
+import type { TlsServerCredentials } from "../tls/credentials.ts";
+import { TlsHandshakeFailed } from "../tls/errors.ts";
 
 /** What one server loop needs besides its listener. */
 export interface ServerContext {
@@ -42,6 +44,9 @@ export interface BindOptions {
   reusePort?: boolean;
   /** A unix socket file's permission bits, set right after bind. */
   unixMode?: number;
+  /** Serve TLS: a TLS listener (lib/tls/server.ts, loaded only then) whose conns arrive
+   * with their handshake done. */
+  tls?: TlsServerCredentials;
 }
 
 /**
@@ -52,6 +57,14 @@ export async function bindListener(
   address: Address,
   options: BindOptions = {},
 ): Promise<Deno.Listener> {
+  if (options.tls !== undefined) {
+    const { TlsListener } = await import("../tls/server.ts");
+    const listener = await TlsListener.listen(address, options.tls, options.reusePort ?? false);
+    if (address.transport === "unix" && options.unixMode !== undefined) {
+      await Deno.chmod(address.path, options.unixMode);
+    }
+    return listener;
+  }
   try {
     return address.transport === "unix"
       ? await listenUnix(address.path, options.unixMode)
@@ -109,6 +122,11 @@ export async function runServer(listener: Deno.Listener, ctx: ServerContext): Pr
         conn = await listener.accept();
       } catch (error) {
         if (ctx.stop.aborted || error instanceof Deno.errors.BadResource) return;
+        if (error instanceof TlsHandshakeFailed) {
+          ctx.counters.refused();
+          ctx.log({ event: "refused", peer: error.peer, reason: `TLS handshake: ${error.reason}` });
+          continue;
+        }
         if (isOutOfFiles(error)) {
           // Out of file descriptors: wait for connections to close rather than die.
           if (!emfileLogged) {
@@ -153,7 +171,7 @@ export async function runServer(listener: Deno.Listener, ctx: ServerContext): Pr
   async function handle(conn: Deno.Conn, tracked: Tracked) {
     const peer = peerOf(conn);
     const startMs = performance.now();
-    ctx.log({ event: "open", id: tracked.id, peer, upstream });
+    ctx.log({ event: "open", id: tracked.id, peer, upstream, client: tlsClientOf(conn) });
     let reason: CloseReason = "client closed";
     let message: string | undefined;
     try {
@@ -231,4 +249,11 @@ interface Tracked {
 
 function peerOf(conn: Deno.Conn): string {
   return formatNetAddr(conn.remoteAddr);
+}
+
+/** A TLS client certificate's subject and fingerprint (mTLS), for the open event. */
+export function tlsClientOf(conn: Deno.Conn): string | undefined {
+  const certificate = (conn as { tls?: { certificate?: { subject: string; fingerprint: string } } })
+    .tls?.certificate;
+  return certificate && `${certificate.subject} sha256:${certificate.fingerprint}`;
 }

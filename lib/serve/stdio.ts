@@ -16,7 +16,9 @@ import { describeNetError, RuntimeError } from "../common/errors.ts";
 import { closeQuietly } from "../common/io.ts";
 import type { LogEvent } from "./log.ts";
 import { bridge } from "../common/pipe.ts";
-import { bindListener } from "./server.ts";
+import { bindListener, tlsClientOf } from "./server.ts";
+import { listeningTls, loadTls } from "./tls.ts";
+import { TlsHandshakeFailed } from "../tls/errors.ts";
 import { StdinRingReader } from "../common/stdin_reader.ts";
 
 /** Serves one connection over stdin/stdout, logging to `log`; resolves to the exit code. */
@@ -24,13 +26,17 @@ export async function serveStdio(
   options: ServeOptions,
   log: (event: LogEvent) => void,
 ): Promise<number> {
-  const listener = await bindListener(options.address, { unixMode: options.unixMode });
+  const tls = options.tls &&
+    await loadTls(options.tls, (message) => log({ event: "warning", message }));
+  const listener = await bindListener(options.address, { unixMode: options.unixMode, tls });
+  const address = formatNetAddr(listener.addr, options.address);
   log({
     event: "listening",
-    address: formatNetAddr(listener.addr, options.address),
+    address,
     mode: "stdio",
     maxConns: 1,
     workers: 1,
+    tls: tls && await listeningTls(address, tls),
   });
   let conn: Deno.Conn;
   try {
@@ -40,7 +46,7 @@ export async function serveStdio(
   }
   if ("setNoDelay" in conn) (conn as Deno.TcpConn).setNoDelay(true);
   const peer = formatNetAddr(conn.remoteAddr);
-  log({ event: "open", id: 1, peer });
+  log({ event: "open", id: 1, peer, client: tlsClientOf(conn) });
   const startMs = performance.now();
   const stdin = new StdinRingReader();
   try {
@@ -64,7 +70,10 @@ export async function serveStdio(
   }
 }
 
-/** The first connection `--allow`/`--deny` let in; the others are closed unread. */
+/**
+ * The first connection `--allow`/`--deny` let in (over TLS, whose handshake succeeds); the
+ * others are closed unread and logged.
+ */
 async function acceptAllowed(
   listener: Deno.Listener,
   options: ServeOptions,
@@ -75,6 +84,10 @@ async function acceptAllowed(
     try {
       conn = await listener.accept();
     } catch (error) {
+      if (error instanceof TlsHandshakeFailed) {
+        log({ event: "refused", peer: error.peer, reason: `TLS handshake: ${error.reason}` });
+        continue;
+      }
       throw new RuntimeError(`cannot accept: ${describeNetError(error)}`);
     }
     const denied = peerDenied(options.access, conn.remoteAddr);

@@ -10,6 +10,7 @@ import { ServeCounters } from "./counters.ts";
 import type { LogEvent } from "./log.ts";
 import { bindListener, runServer } from "./server.ts";
 import { forwardConfig } from "./forward.ts";
+import type { TlsServerCredentials } from "../tls/credentials.ts";
 
 /** Main thread → Worker: start serving. */
 export interface WorkerStart {
@@ -19,6 +20,8 @@ export interface WorkerStart {
   counters: SharedArrayBuffer;
   /** Whether to send log events to the main thread (the embedded bench server does not). */
   sendLogs: boolean;
+  /** With `serve --tls`: the credentials to serve (loaded once, by the main thread). */
+  tls?: TlsServerCredentials;
 }
 
 /** Worker → main thread. */
@@ -47,10 +50,10 @@ scope.onmessage = (event) => {
   else start(message);
 };
 
-async function start({ options, maxConns, counters, sendLogs }: WorkerStart) {
+async function start({ options, maxConns, counters, sendLogs, tls }: WorkerStart) {
   let listener: Deno.Listener;
   try {
-    listener = await bindListener(options.address, { reusePort: true });
+    listener = await bindListener(options.address, { reusePort: true, tls });
   } catch (error) {
     scope.postMessage({ type: "failed", message: (error as Error).message });
     return;

@@ -10,6 +10,7 @@ import type { LogEvent } from "./log.ts";
 import { RuntimeError } from "../common/errors.ts";
 import { waitSettled } from "../common/time.ts";
 import type { WorkerReply, WorkerStart } from "./worker.ts";
+import type { TlsServerCredentials } from "../tls/credentials.ts";
 
 /** What a serve Worker is started with. */
 export interface ServeWorkerConfig {
@@ -22,6 +23,8 @@ export interface ServeWorkerConfig {
   log?: (event: LogEvent) => void;
   /** Receives the Worker's `--dump` text (serve --forward --dump). */
   dump?: (text: string) => void;
+  /** With `serve --tls`: the credentials every Worker serves. */
+  tls?: TlsServerCredentials;
 }
 
 /** One running serve Worker. */
@@ -83,6 +86,7 @@ export class ServeWorkerHandle {
         maxConns: config.maxConns,
         counters: config.counters,
         sendLogs: config.log !== undefined,
+        tls: config.tls,
       };
       worker.postMessage(start);
     });

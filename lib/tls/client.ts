@@ -1,0 +1,254 @@
+/**
+ * The TLS side of `connect --tls` and `bench --tls`: dial TCP (TCP_NODELAY at once), then
+ * a node:tls handshake on that socket, and decide trust before a byte is sent: the chain
+ * and name against the system roots plus `--ca`, or exactly the `--pin`ned certificate,
+ * or nothing (`--insecure`, reported by the caller). A failure to connect is a
+ * {@linkcode DialError} (retried by `--wait`); a certificate that is not trusted is a
+ * {@linkcode TlsTrustError}, whose one line shows the fingerprint to pin.
+ */
+
+import net from "node:net";
+import tls from "node:tls";
+import { type Address, formatAddress } from "../common/address.ts";
+import { DialError } from "../common/dial.ts";
+import { describeNetError, RuntimeError } from "../common/errors.ts";
+import { NodeTlsConn } from "./conn.ts";
+import { TlsTrustError } from "./errors.ts";
+import { formatFingerprint } from "./fingerprint.ts";
+import { peerInfo } from "./info.ts";
+import { ipBytes } from "./names.ts";
+import type { TlsClientOptions } from "./options.ts";
+import { pemBlocks } from "./pem.ts";
+import { readCertifiedKey } from "./credentials.ts";
+
+/** How a connection's server certificate was accepted. */
+export type TlsTrust = "verified" | "pinned" | "insecure";
+
+/** A TLS client connection: a `Deno.Conn` with its session facts and how it was trusted. */
+export interface TlsClientConn extends NodeTlsConn {
+  trust: TlsTrust;
+}
+
+/** What every connection of a run uses: options with their files read. Plain data. */
+export interface TlsClientMaterial {
+  options: TlsClientOptions;
+  /** Trust anchors when verifying with `--ca`: the system and bundled roots, then the file's. */
+  ca: string[] | undefined;
+  /** The client certificate chain and key (mTLS). */
+  cert: string | undefined;
+  key: string | undefined;
+}
+
+/**
+ * Reads the files the options name, once per run. Verification uses the system's roots
+ * and Mozilla's (Deno's bundled set); `--ca` adds its certificates to them.
+ */
+export async function loadClientMaterial(options: TlsClientOptions): Promise<TlsClientMaterial> {
+  useSystemRoots();
+  let ca: string[] | undefined;
+  if (options.caFile !== undefined) {
+    let text: string;
+    try {
+      text = await Deno.readTextFile(options.caFile);
+    } catch (error) {
+      throw new RuntimeError(`cannot read --ca "${options.caFile}": ${describeNetError(error)}`);
+    }
+    let extra: string[];
+    try {
+      extra = pemBlocks(text).filter((b) => b.label === "CERTIFICATE").map((b) => b.text);
+    } catch (error) {
+      throw new RuntimeError(`--ca "${options.caFile}": ${(error as Error).message}`);
+    }
+    if (extra.length === 0) {
+      throw new RuntimeError(`--ca "${options.caFile}" has no PEM certificate`);
+    }
+    ca = [...new Set([...tls.getCACertificates("system"), ...tls.rootCertificates]), ...extra];
+  }
+  let cert: string | undefined, key: string | undefined;
+  if (options.certFile !== undefined) {
+    ({ cert, key } = await readCertifiedKey(options.certFile, options.keyFile!, []));
+  }
+  return { options, ca, cert, key };
+}
+
+/**
+ * Unless the user chose a root store (DENO_TLS_CA_STORE), verify against the system's
+ * roots and Mozilla's, so a CA the system trusts is trusted here too. Read by Deno at
+ * the first TLS connection, so set before it.
+ */
+function useSystemRoots() {
+  if (Deno.env.get("DENO_TLS_CA_STORE") === undefined) {
+    Deno.env.set("DENO_TLS_CA_STORE", "system,mozilla");
+  }
+}
+
+/** Connects and completes the handshake within `timeoutMs`; trust is settled on return. */
+export async function dialTls(
+  address: Address,
+  timeoutMs: number,
+  material: TlsClientMaterial,
+): Promise<TlsClientConn> {
+  const deadline = performance.now() + timeoutMs;
+  const raw = await connectTcp(address, timeoutMs);
+  const { options } = material;
+  const name = options.servername ??
+    (address.transport === "tcp" ? address.hostname : "localhost");
+  const isIp = ipBytes(name) !== undefined;
+  // allowHalfOpen is honoured by tls.connect (it reaches the TLSSocket) but not in its types.
+  const socket = tls.connect({
+    socket: raw,
+    // SNI is for DNS names only; an IP address is verified through `host`.
+    ...(isIp ? { host: name } : { servername: name, host: name }),
+    rejectUnauthorized: false, // decided below, with the certificate at hand
+    allowHalfOpen: true, // the server's EOF must not end what we still send
+    ...(material.ca ? { ca: material.ca } : {}),
+    ...(material.cert ? { cert: material.cert, key: material.key } : {}),
+    ...(options.alpn.length > 0 ? { ALPNProtocols: options.alpn } : {}),
+  } as unknown as tls.ConnectionOptions);
+  try {
+    await settle(socket, "secureConnect", deadline - performance.now());
+  } catch (error) {
+    socket.destroy();
+    raw.destroy();
+    const reason = error instanceof DOMException ? "timed out" : describeTlsError(error);
+    throw new RuntimeError(`TLS handshake with "${formatAddress(address)}" failed: ${reason}`);
+  }
+  const info = peerInfo(socket);
+  const unixPath = address.transport === "unix" ? address.path : undefined;
+  const conn = new NodeTlsConn(socket, info, unixPath) as TlsClientConn;
+  try {
+    conn.trust = decideTrust(address, name, socket, info.certificate?.fingerprint, options);
+  } catch (error) {
+    conn.close();
+    throw error;
+  }
+  return conn;
+}
+
+function decideTrust(
+  address: Address,
+  name: string,
+  socket: tls.TLSSocket,
+  fingerprint: string | undefined,
+  options: TlsClientOptions,
+): TlsTrust {
+  const where = `"${formatAddress(address)}"`;
+  if (fingerprint === undefined) throw new TlsTrustError(where, "is missing: none was sent");
+  const shown = formatFingerprint(fingerprint);
+  if (options.insecure) return "insecure";
+  if (options.pin !== undefined) {
+    if (fingerprint === options.pin) return "pinned";
+    throw new TlsTrustError(where, `is ${shown}, not the pinned ${formatFingerprint(options.pin)}`);
+  }
+  if (socket.authorized) return "verified";
+  const why = describeAuthorizationError(String(socket.authorizationError ?? ""), name);
+  throw new TlsTrustError(
+    where,
+    `is not trusted (${why}): ${shown}; ` +
+      `trust it with --pin ${shown}${options.caFile === undefined ? " or --ca FILE" : ""}`,
+  );
+}
+
+/** `authorizationError` codes (OpenSSL's names) in a few words. */
+export function describeAuthorizationError(code: string, name: string): string {
+  switch (code) {
+    case "DEPTH_ZERO_SELF_SIGNED_CERT":
+      return "self-signed";
+    case "SELF_SIGNED_CERT_IN_CHAIN":
+      return "self-signed certificate in the chain";
+    case "UNABLE_TO_VERIFY_LEAF_SIGNATURE":
+    case "UNABLE_TO_GET_ISSUER_CERT":
+    case "UNABLE_TO_GET_ISSUER_CERT_LOCALLY":
+      return "issued by an unknown CA";
+    case "CERT_HAS_EXPIRED":
+      return "expired";
+    case "CERT_NOT_YET_VALID":
+      return "not yet valid";
+    case "ERR_TLS_CERT_ALTNAME_INVALID":
+      return `not issued for "${name}"; see --servername`;
+    default:
+      return code.toLowerCase().replaceAll("_", " ") || "unknown reason";
+  }
+}
+
+function describeTlsError(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  if (/ECONNRESET|socket hang up|disconnected before secure/i.test(message)) {
+    return "the server closed the connection (not a TLS server?)";
+  }
+  if (/CertificateRequired|certificate required/i.test(message)) {
+    return "the server requires a client certificate (--cert/--key)";
+  }
+  const line = message.split("\n")[0].replace(/^received fatal alert: /i, "alert: ");
+  return /unexpected handshake message|wrong version number|corrupt message|invalidcontenttype/i
+      .test(line)
+    ? `${line} (is it a TLS server?)`
+    : line;
+}
+
+/** TCP (or unix) connect with TCP_NODELAY; failures are DialErrors, as for plain TCP. */
+function connectTcp(address: Address, timeoutMs: number): Promise<net.Socket> {
+  const socket = address.transport === "unix"
+    ? net.connect({ path: address.path, allowHalfOpen: true })
+    : net.connect({ host: address.hostname, port: address.port, allowHalfOpen: true });
+  return settle(socket, "connect", timeoutMs).then(
+    () => {
+      if (address.transport === "tcp") socket.setNoDelay(true);
+      return socket;
+    },
+    (error) => {
+      socket.destroy();
+      throw new DialError(address, describeConnectError(error));
+    },
+  );
+}
+
+/** Node's connect errors in the words of lib/common/dial.ts. */
+function describeConnectError(error: unknown): string {
+  if (error instanceof DOMException) return "timed out";
+  const code = (error as { code?: string }).code;
+  switch (code) {
+    case "ECONNREFUSED":
+      return "connection refused";
+    case "ENOTFOUND":
+    case "EAI_AGAIN":
+    case "EAI_NONAME":
+      return "unknown host";
+    case "ETIMEDOUT":
+      return "timed out";
+    case "ENOENT":
+      return "not found";
+    case "EACCES":
+      return "permission denied";
+    default:
+      return describeNetError(error);
+  }
+}
+
+/** Resolves on `event`, rejects on 'error', 'close' or after `timeoutMs` (a DOMException). */
+function settle(
+  socket: net.Socket | tls.TLSSocket,
+  event: string,
+  timeoutMs: number,
+): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(
+      () => finish(() => reject(new DOMException("timed out", "TimeoutError"))),
+      Math.max(1, timeoutMs),
+    );
+    const onEvent = () => finish(resolve);
+    const onError = (error: Error) => finish(() => reject(error));
+    const onClose = () =>
+      finish(() => reject(Object.assign(new Error("socket hang up"), { code: "ECONNRESET" })));
+    const finish = (then: () => void) => {
+      clearTimeout(timer);
+      socket.off(event, onEvent);
+      socket.off("error", onError);
+      socket.off("close", onClose);
+      then();
+    };
+    socket.once(event, onEvent);
+    socket.once("error", onError);
+    socket.once("close", onClose);
+  });
+}
