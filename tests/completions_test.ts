@@ -163,7 +163,7 @@ Deno.test("completions: the bash script from the CLI completes in bash", async (
     [["tcpkit", "bench", "compare", "--j"], "--json"],
     [["tcpkit", "bench", "plot", "a.json", "--t"], "--title"],
     [["tcpkit", "bench", "plot", "--title", ""], ""],
-    [["tcpkit", "bench", "--s"], "--size --svg"],
+    [["tcpkit", "bench", "--s"], "--size --svg --servername"],
   ];
   const replies = await bashComplete(result.stdoutText, table.map(([words]) => words));
   assertEquals(
