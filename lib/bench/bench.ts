@@ -29,6 +29,9 @@ import { waitSettled } from "../common/time.ts";
 import { ServeCounters } from "../serve/counters.ts";
 import { ServeWorkerHandle } from "../serve/worker_handle.ts";
 import { writeStderrLine } from "../common/stderr.ts";
+import type { TlsClientMaterial } from "../tls/client.ts";
+import type { TlsServerCredentials } from "../tls/credentials.ts";
+import { type BenchTls, embeddedCredentials, settleBenchTls } from "./tls.ts";
 
 /** How long the embedded server may take to finish once asked to stop. */
 const SERVER_STOP_MS = 2000;
@@ -54,14 +57,25 @@ export async function runBench(
   let spec: BenchSpec;
   let result: BenchResult;
   try {
+    // With --tls, the embedded server serves a fresh certificate (lib/tls, loaded only then).
+    const credentials = options.tls && options.address === undefined
+      ? await embeddedCredentials()
+      : undefined;
     if (options.address === undefined) {
       server = await startEmbeddedServer(
         serverDefaults,
         options.mode === "stream" ? "discard" : "echo",
+        credentials,
       );
     }
     const address: Address = options.address ??
       { transport: "tcp", hostname: "127.0.0.1", port: server!.port };
+    let tls: { material: TlsClientMaterial; tls: BenchTls } | undefined;
+    if (options.tls) {
+      const settled = await settleBenchTls(options.tls, address, options.timeoutMs, credentials);
+      if (settled.warning) writeStderrLine(settled.warning);
+      tls = settled;
+    }
     const cores = navigator.hardwareConcurrency || 1;
     const workerCount = Math.min(
       options.connections,
@@ -81,7 +95,8 @@ export async function runBench(
       workers: workerCount,
       timeoutMs: options.timeoutMs,
     };
-    result = await measure(options, address, workerCount, workers, interrupt.signal);
+    if (tls) spec.tls = tls.tls;
+    result = await measure(options, address, workerCount, workers, interrupt.signal, tls?.material);
   } finally {
     Deno.removeSignalListener("SIGINT", onSignal);
     workers.forEach((w) => w.terminate());
@@ -102,6 +117,7 @@ async function measure(
   workerCount: number,
   workers: ClientWorker[],
   interrupted: AbortSignal,
+  tls: TlsClientMaterial | undefined,
 ): Promise<BenchResult> {
   const phaseBuffer = new SharedArrayBuffer(4);
   const phase = new Int32Array(phaseBuffer);
@@ -125,6 +141,7 @@ async function measure(
         : options.rate / options.connections,
       phase: phaseBuffer,
     };
+    if (tls) plan.tls = tls;
     workers.push(new ClientWorker(plan));
     first += connections;
   }
@@ -344,6 +361,7 @@ class Progress {
 async function startEmbeddedServer(
   defaults: ServeOptions,
   mode: "echo" | "discard",
+  tls: TlsServerCredentials | undefined,
 ): Promise<ServeWorkerHandle> {
   try {
     // Per-connection log events are not the benchmark's business: no `log`.
@@ -357,6 +375,7 @@ async function startEmbeddedServer(
       },
       maxConns: 1_000_000,
       counters: new ServeCounters().buffer,
+      tls,
     });
   } catch (error) {
     throw new RuntimeError(`embedded server: ${(error as Error).message}`);

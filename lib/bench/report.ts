@@ -19,6 +19,7 @@ import {
   styles,
 } from "../common/format.ts";
 import type { IntervalStats, LatencyBin, LatencySummary } from "./stats.ts";
+import type { BenchTls } from "./tls.ts";
 
 /** What was asked for, as it appears in the report. */
 export interface BenchSpec {
@@ -38,6 +39,8 @@ export interface BenchSpec {
   rate: number | undefined;
   workers: number;
   timeoutMs: number;
+  /** With `--tls`: the session and certificate a probe connection saw. */
+  tls?: BenchTls;
 }
 
 /** Kinds of failures, counted separately. */
@@ -129,6 +132,10 @@ export function renderText(spec: BenchSpec, result: BenchResult, style: Styles =
     : `open loop at ${formatRate(spec.rate, "msgs")}, pipeline ${spec.pipeline}`;
   const server = spec.embeddedServer ? " (embedded tcpkit echo server)" : "";
   lines.push(style.bold(`tcpkit bench ${spec.target}${server}`));
+  if (spec.tls) {
+    const { protocol, cipher, fingerprint, trust } = spec.tls;
+    lines.push(`  TLS ${protocol} ${cipher}, certificate sha256:${fingerprint} (${trust})`);
+  }
   lines.push(
     `  ${spec.mode === "stream" ? "stream" : loop}: ${spec.connections} connection${
       spec.connections === 1 ? "" : "s"
@@ -149,7 +156,7 @@ export function renderText(spec: BenchSpec, result: BenchResult, style: Styles =
   lines.push("");
   lines.push(style.bold("Throughput"));
   const rateLabel = spec.mode === "connect"
-    ? "conns/s"
+    ? spec.tls ? "handshakes/s" : "conns/s"
     : spec.mode === "stream"
     ? "writes/s"
     : "msgs/s";
@@ -169,7 +176,9 @@ export function renderText(spec: BenchSpec, result: BenchResult, style: Styles =
     ];
     const rows = [["", "min", "p50", "p90", "p99", "p99.9", "max", "mean"]];
     if (result.latency) rows.push(row(spec.mode === "connect" ? "echo" : "round", result.latency));
-    if (result.connectLatency) rows.push(row("connect", result.connectLatency));
+    // Over TLS, a connect is the TCP connect and the full TLS handshake.
+    const connectLabel = spec.tls ? "handshake" : "connect";
+    if (result.connectLatency) rows.push(row(connectLabel, result.connectLatency));
     lines.push(...indent(alignColumns(rows, [
       { align: "left", minWidth: LABEL_WIDTH },
       ...Array.from({ length: 7 }, () => ({ align: "right" as const, minWidth: LATENCY_WIDTH })),
@@ -239,6 +248,15 @@ export function renderJson(spec: BenchSpec, result: BenchResult): string {
       rate_msgs_per_sec: spec.rate ?? null,
       workers: spec.workers,
       timeout_ms: spec.timeoutMs,
+      // Only with --tls, so a plain run's document keeps its shape.
+      ...(spec.tls && {
+        tls: {
+          protocol: spec.tls.protocol,
+          cipher: spec.tls.cipher,
+          certificate_sha256: spec.tls.fingerprint,
+          trust: spec.tls.trust,
+        },
+      }),
     },
     result: {
       messages: result.messages,

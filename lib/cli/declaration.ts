@@ -298,6 +298,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       "tcpkit serve :9000 --mode discard",
       "tcpkit serve unix:/tmp/echo.sock",
       "tcpkit serve --stdio :9000 > received.bin",
+      "tcpkit serve --tls :8443             # TLS; prints the fingerprint for connect --pin",
     ],
   },
   {
@@ -405,6 +406,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       "tcpkit connect -z localhost:8000-8010            # which ports are open",
       "tcpkit connect -z --wait 30s db:5432             # wait for a port in CI",
       "tcpkit connect --send 'PING' --crlf :6379        # one request, print the reply",
+      "tcpkit connect --tls --pin sha256:HEX :8443      # TLS, trusting exactly that certificate",
     ],
   },
   {
@@ -528,6 +530,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       "tcpkit bench 127.0.0.1:7000 -c 50 -s 16k -d 10s",
       "tcpkit bench :7000 --rate 20000 --json > result.json",
       "tcpkit bench :5201 --mode stream -s 256k",
+      "tcpkit bench --tls --mode connect -c 10     # TLS handshakes per second",
     ],
   },
 ];
