@@ -314,6 +314,126 @@ const EXAMPLES: Example[] = [
   },
 ];
 
+/** Shell for TLS setups: a CA (`NAME-ca.crt`) and a certificate it issued for NAMES. */
+const TLS_CERTS = String.raw`
+# issue NAME SUBJECT SAN EXTRA: NAME-ca.crt, and NAME.crt/NAME.key issued by it
+issue() {
+  local ec="-newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes"
+  openssl req -x509 $ec -keyout "$1-ca.key" -out "$1-ca.crt" -days 2 -subj "/CN=$1 CA" 2> /dev/null
+  openssl req $ec -keyout "$1.key" -out "$1.csr" -subj "$2" 2> /dev/null
+  printf 'basicConstraints=CA:FALSE\nsubjectAltName=%s\n%s\n' "$3" "$4" > "$1.cnf"
+  openssl x509 -req -in "$1.csr" -CA "$1-ca.crt" -CAkey "$1-ca.key" -CAcreateserial \
+    -out "$1.crt" -days 2 -extfile "$1.cnf" 2> /dev/null
+}
+# tls_fingerprint FILE: a certificate file's SHA-256 as hex
+tls_fingerprint() { openssl x509 -in "$1" -noout -fingerprint -sha256 | sed 's/.*=//; s/://g'; }
+# tls_pin LOG: the fingerprint in a serve --tls log's first line
+tls_pin() { sed -nE 's/^listening on .*, tls (sha256:[0-9a-f]+)\)$/\1/p' "$1"; }
+`;
+
+const TLS_LISTENING = (address: string) =>
+  new RegExp(
+    `^listening on ${address.replaceAll(".", "\\.")} \\(mode echo, max-conns \\d+, ` +
+      `tls sha256:[0-9a-f]{64}\\)\\nhi$`,
+  );
+const PIN_FROM_LOG = `--pin "$(tls_pin "$README_TEST_DIR/serve.log")"`;
+
+const TLS_EXAMPLES: Example[] = [
+  {
+    block: "# a generated certificate, the same every run",
+    servers: true,
+    setup: TLS_CERTS +
+      [
+        'issue server /CN=localhost "DNS:localhost,IP:127.0.0.1" ""',
+        'issue clients /CN=alice "DNS:alice" "extendedKeyUsage=clientAuth"',
+        "mv clients.crt alice.crt && mv clients.key alice.key",
+      ].join("\n"),
+    lines: {
+      "# a generated certificate": {
+        probe: `printf hi | tcpkit connect --tls ${PIN_FROM_LOG} :8443`,
+        stdout: TLS_LISTENING("127.0.0.1:8443"),
+      },
+      "--tls-ephemeral": {
+        probe: `printf hi | tcpkit connect --tls ${PIN_FROM_LOG} :8443`,
+        stdout: TLS_LISTENING("127.0.0.1:8443"),
+      },
+      "--cert server.crt": {
+        probe: "printf hi | tcpkit connect --tls --ca server-ca.crt localhost:8443",
+        stdout: TLS_LISTENING("127.0.0.1:8443"),
+      },
+      "--tls-name myhost.lan": {
+        probe: "openssl x509 -in myhost.crt -noout -ext subjectAltName | grep -q myhost.lan && " +
+          "printf hi | tcpkit connect --tls --ca myhost.crt 127.0.0.1:8443",
+        stdout: TLS_LISTENING("0.0.0.0:8443"),
+      },
+      "--client-ca clients-ca.crt": {
+        probe:
+          `printf hi | tcpkit connect --tls ${PIN_FROM_LOG} --cert alice.crt --key alice.key :8443`,
+        stdout: TLS_LISTENING("127.0.0.1:8443"),
+      },
+    },
+  },
+  {
+    block: "tcpkit connect --tls example.org:443",
+    setup: TLS_CERTS +
+      [
+        // example.org is this sandbox's loopback, its CA one of the "system's" certificates
+        'echo "127.0.0.1 example.org localhost" > /tmp/hosts && mount --bind /tmp/hosts /etc/hosts',
+        'issue example /CN=example.org "DNS:example.org,DNS:localhost,IP:127.0.0.1" ""',
+        'export SSL_CERT_FILE="$PWD/example-ca.crt"',
+        "start_server :443 --tls --cert example.crt --key example.key",
+        "start_server :8443 --tls --tls-ephemeral --cert-out myhost.crt",
+        'export PIN="sha256:$(tls_fingerprint myhost.crt)"',
+        'issue alice /CN=alice "DNS:alice" "extendedKeyUsage=clientAuth"',
+        "start_server :9443 --tls --tls-ephemeral --cert-out mtls.crt --client-ca alice-ca.crt",
+        'export MTLS_PIN="sha256:$(tls_fingerprint mtls.crt)"',
+        "echo 'a request' > request.txt",
+      ].join("\n"),
+    lines: {
+      "example.org:443 < request.txt": { stdout: "a request\n", stderr: "" },
+      "--ca myhost.crt": { stdout: "a request\n", stderr: "" },
+      '--pin "$PIN" 127.0.0.1:8443 <': { stdout: "a request\n", stderr: "" },
+      "-k 127.0.0.1:8443": {
+        stdout: "a request\n",
+        stderr:
+          /^tcpkit: warning: not verifying "127\.0\.0\.1:8443" \(--insecure\); its certificate is sha256:[0-9a-f]{64} \(CN=localhost, O=tcpkit\)\n$/,
+      },
+      "--servername example.org": {
+        stdout: "",
+        stderr:
+          /tcpkit: TLS TLSv1\.3 TLS_\w+, ALPN none, certificate sha256:[0-9a-f]{64} \(CN=example\.org\), verified\n/,
+      },
+      "--cert alice.crt": { stdout: "a request\n", stderr: "" },
+      "-z --tls": { stdout: "", stderr: "" },
+    },
+  },
+  {
+    block: "# embedded TLS echo server",
+    setup: TLS_CERTS + [
+      "start_server :8443 --tls --tls-ephemeral --cert-out c.crt",
+      'export PIN="sha256:$(tls_fingerprint c.crt)"',
+    ].join("\n"),
+    cutBench: true,
+    lines: {
+      "# embedded TLS echo server": {
+        stdout: /\n {2}TLS TLSv1\.3 [\s\S]*\(verified\)\n[\s\S]*\nNo errors/,
+      },
+      "--mode connect -c 10": { stdout: /handshakes\/s[\s\S]*\n {2}handshake [\s\S]*\nNo errors/ },
+      "-c 20 -s 16k": { stdout: /\(pinned\)[\s\S]*\nNo errors/ },
+    },
+  },
+  {
+    block: "tcpkit serve --tls :8443 2> server.log &",
+    lines: {
+      "printf 'over TLS": { stdout: "over TLS\n" },
+      "trusted and up": { stdout: "trusted and up\n" },
+    },
+  },
+];
+
+/** Every example: the table above, then the TLS section's. */
+const ALL_EXAMPLES: Example[] = [...EXAMPLES, ...TLS_EXAMPLES];
+
 /** At least this many README shell blocks must run (the rest carry a skip marker). */
 const MIN_BLOCKS_RUN = 14;
 /** A run that takes longer is killed and fails. */
@@ -467,7 +587,7 @@ function isCommand(code: string): boolean {
 
 /** The example for a block, if any, and the check for each of its lines. */
 function plan(block: ReadmeBlock): { example: Example; checks: (LineCheck | undefined)[] } {
-  const examples = EXAMPLES.filter((example) => block.lines[0].includes(example.block));
+  const examples = ALL_EXAMPLES.filter((example) => block.lines[0].includes(example.block));
   if (examples.length > 1) throw new Error(`README.md:${block.line}: two examples for one block`);
   const example = examples[0] ?? { block: block.lines[0] };
   const checks: (LineCheck | undefined)[] = block.lines.map(() => undefined);
@@ -485,7 +605,7 @@ function plan(block: ReadmeBlock): { example: Example; checks: (LineCheck | unde
 function planRuns(): { runs: Run[]; blocksRun: number; skipped: ReadmeBlock[] } {
   const blocks = readmeBlocks(README).filter((block) => SHELL_LANGS.has(block.lang));
   const runs: Run[] = [];
-  for (const example of EXAMPLES) {
+  for (const example of ALL_EXAMPLES) {
     const found = blocks.filter((block) => block.lines[0].includes(example.block));
     if (found.length !== 1 || found[0].skip) {
       throw new Error(`not one README block to run has "${example.block}" in its first line`);

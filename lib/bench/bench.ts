@@ -37,6 +37,9 @@ import { ServeCounters } from "../serve/counters.ts";
 import { ServeWorkerHandle } from "../serve/worker_handle.ts";
 import { writeStderrLine } from "../common/stderr.ts";
 import { checkOutputPath, writeRunPlot } from "./artifacts.ts";
+import type { TlsClientMaterial } from "../tls/client.ts";
+import type { TlsServerCredentials } from "../tls/credentials.ts";
+import { type BenchTls, embeddedCredentials, settleBenchTls } from "./tls.ts";
 
 /** How long the embedded server may take to finish once asked to stop. */
 const SERVER_STOP_MS = 2000;
@@ -107,15 +110,25 @@ export async function runBench(
   try {
     try {
       await checkOpenFiles(options, workerCount, embedded);
+      // With --tls, the embedded server serves a fresh certificate (lib/tls, loaded only then).
+      const credentials = options.tls && embedded ? await embeddedCredentials() : undefined;
       if (embedded) {
         server = await startEmbeddedServer(
           serverDefaults,
           options.mode === "stream" ? "discard" : "echo",
+          credentials,
         );
       }
       const address: Address = options.address ??
         { transport: "tcp", hostname: "127.0.0.1", port: server!.port };
       spec.target = formatAddress(address);
+      let tls: { material: TlsClientMaterial; tls: BenchTls } | undefined;
+      if (options.tls) {
+        const settled = await settleBenchTls(options.tls, address, options.timeoutMs, credentials);
+        if (settled.warning) writeStderrLine(settled.warning);
+        tls = settled;
+        spec.tls = settled.tls;
+      }
       if (options.rate !== undefined) clock = startClock(workerCount);
       result = await measure(
         options,
@@ -123,6 +136,7 @@ export async function runBench(
         { count: workerCount, cores: Math.min(workerCount, cores), clock },
         workers,
         interrupt.signal,
+        tls?.material,
       );
     } catch (error) {
       if (options.json && !(error instanceof Deno.errors.BrokenPipe)) {
@@ -188,6 +202,7 @@ async function measure(
   setup: WorkerSetup,
   workers: ClientWorker[],
   interrupted: AbortSignal,
+  tls: TlsClientMaterial | undefined,
 ): Promise<BenchResult> {
   const phaseBuffer = new SharedArrayBuffer(4);
   const phase = new Int32Array(phaseBuffer);
@@ -214,6 +229,7 @@ async function measure(
       clockIndex: index,
       phase: phaseBuffer,
     };
+    if (tls) plan.tls = tls;
     workers.push(new ClientWorker(plan));
     first += connections;
   }
@@ -237,6 +253,7 @@ async function measure(
     intervalMs: options.intervalMs,
     quiet: options.quiet,
     mode: options.mode,
+    tls: options.tls !== undefined,
     sizeBytes: options.sizeBytes,
     cores: setup.cores,
     print: writeStderrLine,
@@ -419,6 +436,7 @@ function startClock(workers: number): Clock {
 async function startEmbeddedServer(
   defaults: ServeOptions,
   mode: "echo" | "discard",
+  tls: TlsServerCredentials | undefined,
 ): Promise<ServeWorkerHandle> {
   try {
     // Per-connection log events are not the benchmark's business: no `log`.
@@ -432,6 +450,7 @@ async function startEmbeddedServer(
       },
       maxConns: 1_000_000,
       counters: new ServeCounters().buffer,
+      tls,
     });
   } catch (error) {
     throw new RuntimeError(`embedded server: ${(error as Error).message}`);

@@ -102,7 +102,7 @@ export class BenchClient implements Driver {
         const start = performance.now();
         let conn: Deno.Conn;
         try {
-          conn = await dial(plan.address, plan.timeoutMs);
+          conn = await dial(plan.address, plan.timeoutMs, plan.tls);
         } catch (error) {
           this.stats.error("connect", `connection ${id}: cannot connect: ${dialFailure(error)}`);
           return undefined;

@@ -44,7 +44,7 @@ export class ConnectSlot implements Connection {
       const start = performance.now();
       this.#opStart = start;
       try {
-        this.#conn = await dial(plan.address, plan.timeoutMs);
+        this.#conn = await dial(plan.address, plan.timeoutMs, plan.tls);
       } catch (error) {
         this.#fail("connect", `cannot connect: ${dialFailure(error)}`);
         return;

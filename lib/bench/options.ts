@@ -60,6 +60,14 @@ export function benchOptions(flags: FlagValues, args: string[]): BenchOptions {
   if (options.count !== undefined && flags.given("duration")) {
     throw new UsageError("use either --count or --duration, not both");
   }
+  if (tls && options.address === undefined) {
+    const external = ["ca", "pin", "insecure", "servername", "cert"].find((f) => flags.given(f));
+    if (external) {
+      throw new UsageError(
+        `--${external} is about an external server; the embedded one is trusted by its own certificate`,
+      );
+    }
+  }
   // A flag that is accepted is honoured: a combination that would ignore one is refused.
   if (options.rate !== undefined && options.mode !== "echo") {
     throw new UsageError("--rate applies to --mode echo only");

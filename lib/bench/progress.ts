@@ -24,6 +24,8 @@ export interface ProgressOptions {
   /** Count intervals (for the CPU figures) but print nothing. */
   quiet: boolean;
   mode: "echo" | "stream" | "connect";
+  /** Over TLS (connect mode counts handshakes). */
+  tls?: boolean;
   sizeBytes: number;
   /** Cores the client Workers can use, for the `cpu` share. */
   cores: number;
@@ -161,7 +163,7 @@ export class Progress {
           ? cpuUs / 1000 / (entry.durationMs * options.cores)
           : undefined,
         warmup: entry.warmup,
-      }));
+      }, options.tls));
     }
     entry.done(entry.cpu);
   }

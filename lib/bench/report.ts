@@ -22,6 +22,7 @@ import {
   styles,
 } from "../common/format.ts";
 import type { IntervalStats, LatencyBin, LatencySummary } from "./stats.ts";
+import type { BenchTls } from "./tls.ts";
 
 /** What was asked for, as it appears in the report. */
 export interface BenchSpec {
@@ -41,6 +42,8 @@ export interface BenchSpec {
   rate: number | undefined;
   workers: number;
   timeoutMs: number;
+  /** With `--tls`: the session and certificate a probe connection saw. */
+  tls?: BenchTls;
 }
 
 /**
@@ -120,9 +123,13 @@ export function bytesPerSec(result: BenchResult): number {
   return result.durationMs > 0 ? bytes / (result.durationMs / 1000) : 0;
 }
 
-/** The throughput unit of a mode, in progress lines and the report alike. */
-export function rateLabel(mode: BenchSpec["mode"]): string {
-  return mode === "connect" ? "conns/s" : mode === "stream" ? "writes/s" : "msgs/s";
+/**
+ * The throughput unit of a mode, in progress lines and the report alike (over TLS a
+ * connection is a full handshake).
+ */
+export function rateLabel(mode: BenchSpec["mode"], tls = false): string {
+  if (mode === "connect") return tls ? "handshakes/s" : "conns/s";
+  return mode === "stream" ? "writes/s" : "msgs/s";
 }
 
 /** Whether the mode's messages come back: stream mode only sends. */
@@ -158,13 +165,14 @@ export function renderProgress(
   mode: BenchSpec["mode"],
   sizeBytes: number,
   stats: IntervalStats,
+  tls = false,
 ): string {
   const seconds = stats.durationMs / 1000;
   const perSec = (n: number) => (seconds > 0 ? n / seconds : 0);
   const bytes = padStartWidth(formatByteRate(perSec(stats.messages * sizeBytes)), 10);
   const cells = [
     `[${padStartWidth(formatDuration(stats.elapsedS * 1000), 6)}]`,
-    `${rateLabel(mode)} ${padStartWidth(formatCount(perSec(stats.messages)), 5)}`,
+    `${rateLabel(mode, tls)} ${padStartWidth(formatCount(perSec(stats.messages)), 5)}`,
     `sent ${bytes}`,
   ];
   if (receives(mode)) {
@@ -209,6 +217,10 @@ export function renderText(spec: BenchSpec, result: BenchResult, style: Styles =
     ? ` (embedded tcpkit ${spec.mode === "stream" ? "discard" : "echo"} server)`
     : "";
   lines.push(style.bold(`tcpkit bench ${spec.target}${server}`));
+  if (spec.tls) {
+    const { protocol, cipher, fingerprint, trust } = spec.tls;
+    lines.push(`  TLS ${protocol} ${cipher}, certificate sha256:${fingerprint} (${trust})`);
+  }
   lines.push(
     `  ${spec.mode === "stream" ? "stream" : loop}: ${spec.connections} connection${
       spec.connections === 1 ? "" : "s"
@@ -230,7 +242,7 @@ export function renderText(spec: BenchSpec, result: BenchResult, style: Styles =
   const secs = result.durationMs / 1000;
   const perSec = (bytes: number) => (secs > 0 ? formatByteRate(bytes / secs) : "-");
   const throughput = [
-    [rateLabel(spec.mode), formatCount(msgsPerSec(result))],
+    [rateLabel(spec.mode, spec.tls !== undefined), formatCount(msgsPerSec(result))],
     ["sent", `${perSec(result.bytesSent)} (${formatBytes(result.bytesSent)})`],
   ];
   if (receives(spec.mode)) {
@@ -261,7 +273,9 @@ export function renderText(spec: BenchSpec, result: BenchResult, style: Styles =
     ];
     const rows = [["", "min", "p50", "p90", "p99", "p99.9", "max", "mean"]];
     if (result.latency) rows.push(row(spec.mode === "connect" ? "echo" : "round", result.latency));
-    if (result.connectLatency) rows.push(row("connect", result.connectLatency));
+    // Over TLS, a connect is the TCP connect and the full TLS handshake.
+    const connectLabel = spec.tls ? "handshake" : "connect";
+    if (result.connectLatency) rows.push(row(connectLabel, result.connectLatency));
     lines.push(...indent(alignColumns(rows, [
       { align: "left", minWidth: LABEL_WIDTH },
       ...Array.from({ length: 7 }, () => ({ align: "right" as const, minWidth: LATENCY_WIDTH })),
@@ -335,6 +349,15 @@ export function renderJson(spec: BenchSpec, result: BenchResult, error?: string)
       rate_msgs_per_sec: spec.rate ?? null,
       workers: spec.workers,
       timeout_ms: spec.timeoutMs,
+      // Only with --tls, so a plain run's document keeps its shape.
+      ...(spec.tls && {
+        tls: {
+          protocol: spec.tls.protocol,
+          cipher: spec.tls.cipher,
+          certificate_sha256: spec.tls.fingerprint,
+          trust: spec.tls.trust,
+        },
+      }),
     },
     result: {
       messages: result.messages,

@@ -5,6 +5,7 @@
  */
 
 import type { Address } from "../common/address.ts";
+import type { TlsClientMaterial } from "../tls/client.ts";
 import { DialError } from "../common/dial.ts";
 import { describeNetError, isPeerGone } from "../common/errors.ts";
 import type { ErrorKind } from "./report.ts";
@@ -36,6 +37,8 @@ export interface ClientPlan {
   clockIndex: number;
   /** Int32Array cell 0 holds the phase (WARMUP, MEASURE, STOP). */
   phase: SharedArrayBuffer;
+  /** With `--tls`: what each connection dials with (settled by lib/bench/tls.ts). */
+  tls?: TlsClientMaterial;
 }
 
 /** Most error descriptions kept for the report. */

@@ -340,6 +340,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       "tcpkit serve unix:/tmp/echo.sock",
       "tcpkit serve --stdio :9000 > received.bin",
       "tcpkit serve :8080 --forward example.com:80 --dump   # watch a protocol",
+      "tcpkit serve --tls :8443             # TLS; prints the fingerprint for connect --pin",
     ],
   },
   {
@@ -447,6 +448,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       "tcpkit connect -z localhost:8000-8010            # which ports are open",
       "tcpkit connect -z --wait 30s db:5432             # wait for a port in CI",
       "tcpkit connect --send 'PING' --crlf :6379        # one request, print the reply",
+      "tcpkit connect --tls --pin sha256:HEX :8443      # TLS, trusting exactly that certificate",
     ],
   },
   {
@@ -578,6 +580,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       "tcpkit bench :7000 --rate 20000 --json > result.json",
       "tcpkit bench :5201 --mode stream -s 256k",
       "tcpkit bench :7000 --svg latency.svg",
+      "tcpkit bench --tls --mode connect -c 10     # TLS handshakes per second",
     ],
     subcommands: [
       {

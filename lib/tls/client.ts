@@ -41,9 +41,15 @@ export interface TlsClientMaterial {
 
 /**
  * Reads the files the options name, once per run. Verification uses the system's roots
- * and Mozilla's (Deno's bundled set); `--ca` adds its certificates to them.
+ * and Mozilla's (Deno's bundled set); `--ca` adds its certificates to them. Deno's
+ * node:tls parses every trust anchor of `ca` again at each handshake (~50 ms for the
+ * ~300 roots, measured): fine for one connection, not for a benchmark, which passes
+ * `withRoots: false` to get the `--ca` certificates alone (see lib/bench/tls.ts).
  */
-export async function loadClientMaterial(options: TlsClientOptions): Promise<TlsClientMaterial> {
+export async function loadClientMaterial(
+  options: TlsClientOptions,
+  { withRoots = true } = {},
+): Promise<TlsClientMaterial> {
   useSystemRoots();
   let ca: string[] | undefined;
   if (options.caFile !== undefined) {
@@ -62,7 +68,9 @@ export async function loadClientMaterial(options: TlsClientOptions): Promise<Tls
     if (extra.length === 0) {
       throw new RuntimeError(`--ca "${options.caFile}" has no PEM certificate`);
     }
-    ca = [...new Set([...tls.getCACertificates("system"), ...tls.rootCertificates]), ...extra];
+    ca = withRoots
+      ? [...new Set([...tls.getCACertificates("system"), ...tls.rootCertificates]), ...extra]
+      : extra;
   }
   let cert: string | undefined, key: string | undefined;
   if (options.certFile !== undefined) {
@@ -90,6 +98,7 @@ export async function dialTls(
 ): Promise<TlsClientConn> {
   const deadline = performance.now() + timeoutMs;
   const raw = await connectTcp(address, timeoutMs);
+  raw.on("error", () => {}); // during the handshake the TLS socket reports failures
   const { options } = material;
   const name = options.servername ??
     (address.transport === "tcp" ? address.hostname : "localhost");
@@ -116,6 +125,9 @@ export async function dialTls(
   const info = peerInfo(socket);
   const unixPath = address.transport === "unix" ? address.path : undefined;
   const conn = new NodeTlsConn(socket, info, unixPath) as TlsClientConn;
+  // Deno reports a TLS alert after the handshake (a server refusing our certificate) on
+  // the TCP socket, not the TLS one: the conn must hear it (and nothing may go unheard).
+  raw.on("error", (error: Error) => conn.fail(error));
   try {
     conn.trust = decideTrust(address, name, socket, info.certificate?.fingerprint, options);
   } catch (error) {

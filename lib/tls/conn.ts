@@ -76,13 +76,22 @@ export class NodeTlsConn implements Deno.Conn {
       wake();
     });
     socket.on("error", (error: Error) => {
-      this.#error ??= error;
+      this.#error ??= explainAlert(error);
       wake();
     });
     socket.on("close", () => {
       this.#ended = true;
       wake();
     });
+  }
+
+  /** Records a failure seen elsewhere (the TCP socket under this one); reads then throw it. */
+  fail(error: Error): void {
+    this.#error ??= explainAlert(error);
+    this.#socket.destroy();
+    const resolve = this.#wake;
+    this.#wake = undefined;
+    resolve?.();
   }
 
   async read(buffer: Uint8Array): Promise<number | null> {
@@ -213,6 +222,21 @@ export class NodeTlsConn implements Deno.Conn {
   [Symbol.dispose](): void {
     if (!this.#closedByUs) this.close();
   }
+}
+
+/**
+ * A TLS alert from the peer after the handshake, in words: with TLS 1.3 a server that
+ * refuses the client's certificate (or its absence) says so only then.
+ */
+export function explainAlert(error: Error): Error {
+  const text = `${(error as { code?: string }).code ?? ""} ${error.message}`;
+  const why = /CERTIFICATE_REQUIRED|CertificateRequired/i.test(text)
+    ? "the server requires a client certificate (--cert/--key)"
+    : /BAD_CERTIFICATE|BadCertificate|UNKNOWN_CA|UnknownCA|CERTIFICATE_UNKNOWN|CertificateUnknown|DecryptError/i
+        .test(text)
+    ? "the server refused the client certificate"
+    : undefined;
+  return why === undefined ? error : Object.assign(new Error(why), { code: "ETLSALERT" });
 }
 
 function closedError(): Error {

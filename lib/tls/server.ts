@@ -41,7 +41,7 @@ export class TlsListener implements Deno.Listener {
   #waiter: ((item: Accepted | undefined) => void) | undefined;
   #closed = false;
 
-  private constructor(server: tls.Server, addr: Deno.Addr) {
+  private constructor(server: tls.Server, addr: Deno.Addr, credentials: TlsServerCredentials) {
     this.#server = server;
     this.addr = addr;
     this.#unixPath = addr.transport === "unix" ? addr.path : undefined;
@@ -62,7 +62,13 @@ export class TlsListener implements Deno.Listener {
         })
         : `unix:${this.#unixPath}`;
       socket.destroy();
-      this.#push({ error: new TlsHandshakeFailed(peer, describeHandshakeError(error)) });
+      let reason = describeHandshakeError(error);
+      // Deno's node:tls drops a client whose certificate it refuses without saying why.
+      if (credentials.clientCa !== undefined && reason === "the client closed the connection") {
+        reason = "the connection ended in the handshake (a client certificate not issued " +
+          "by --client-ca?)";
+      }
+      this.#push({ error: new TlsHandshakeFailed(peer, reason) });
     });
   }
 
@@ -110,7 +116,7 @@ export class TlsListener implements Deno.Listener {
     const addr: Deno.Addr = typeof bound === "string" || bound === null
       ? { transport: "unix", path: address.transport === "unix" ? address.path : String(bound) }
       : { transport: "tcp", hostname: bound.address, port: bound.port };
-    return new TlsListener(server, addr);
+    return new TlsListener(server, addr, credentials);
   }
 
   #push(item: Accepted) {
