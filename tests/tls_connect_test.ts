@@ -232,3 +232,47 @@ Deno.test("connect --tls to a plain TCP server: one line, exit 1", async () => {
     await plain.stop();
   }
 });
+
+Deno.test("connect --tls with SSLKEYLOGFILE: the session keys are written (Deno's own TLS)", async () => {
+  await withTempDir(async (state) => {
+    const ca = `${state}/server.crt`;
+    const keys = `${state}/keys.log`;
+    const server = await startTlsServe(state, ["--cert-out", ca]);
+    try {
+      const result = await runCli([
+        "connect",
+        "--tls",
+        "--ca",
+        ca,
+        "-v",
+        `localhost:${server.port}`,
+      ], {
+        stdin: "logged\n",
+        env: { SSLKEYLOGFILE: keys },
+      });
+      assertEquals([result.code, result.stdoutText], [0, "logged\n"], result.stderr);
+      assertMatch(
+        result.stderr,
+        /tcpkit: TLS TLS \(not reported by Deno's TLS, used for SSLKEYLOGFILE\), ALPN none, certificate not shown, verified\n/,
+      );
+      const log = await Deno.readTextFile(keys);
+      assertMatch(log, /^CLIENT_HANDSHAKE_TRAFFIC_SECRET [0-9a-f]{64} [0-9a-f]{96}$/m);
+      assertMatch(log, /^CLIENT_TRAFFIC_SECRET_0 [0-9a-f]{64} [0-9a-f]{96}$/m);
+      // --pin needs tcpkit's node:tls, which logs no keys: the connection still works.
+      await Deno.remove(keys);
+      const pinned = await runCli([
+        "connect",
+        "--tls",
+        "--pin",
+        `sha256:${server.fingerprint}`,
+        server.address,
+      ], {
+        stdin: "pinned\n",
+        env: { SSLKEYLOGFILE: keys },
+      });
+      assertEquals([pinned.code, pinned.stdoutText], [0, "pinned\n"], pinned.stderr);
+    } finally {
+      await server.stop();
+    }
+  });
+});

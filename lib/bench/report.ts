@@ -219,7 +219,8 @@ export function renderText(spec: BenchSpec, result: BenchResult, style: Styles =
   lines.push(style.bold(`tcpkit bench ${spec.target}${server}`));
   if (spec.tls) {
     const { protocol, cipher, fingerprint, trust } = spec.tls;
-    lines.push(`  TLS ${protocol} ${cipher}, certificate sha256:${fingerprint} (${trust})`);
+    const certificate = fingerprint ? `sha256:${fingerprint}` : "not shown";
+    lines.push(`  TLS ${protocol} ${cipher}, certificate ${certificate} (${trust})`);
   }
   lines.push(
     `  ${spec.mode === "stream" ? "stream" : loop}: ${spec.connections} connection${
@@ -354,7 +355,7 @@ export function renderJson(spec: BenchSpec, result: BenchResult, error?: string)
         tls: {
           protocol: spec.tls.protocol,
           cipher: spec.tls.cipher,
-          certificate_sha256: spec.tls.fingerprint,
+          certificate_sha256: spec.tls.fingerprint ?? null,
           trust: spec.tls.trust,
         },
       }),

@@ -20,8 +20,11 @@ import type { TlsClientOptions } from "../tls/options.ts";
 export interface BenchTls {
   protocol: string;
   cipher: string;
-  /** The server certificate's SHA-256, 64 lowercase hex digits. */
-  fingerprint: string;
+  /**
+   * The server certificate's SHA-256, 64 lowercase hex digits; undefined when Deno's own
+   * TLS was used (SSLKEYLOGFILE set), which does not show it.
+   */
+  fingerprint: string | undefined;
   /** How the clients trust the server. */
   trust: "verified" | "pinned" | "insecure";
 }
@@ -82,7 +85,7 @@ export async function settleBenchTls(
   const tls: BenchTls = {
     protocol: conn.tls.protocol,
     cipher: conn.tls.cipher,
-    fingerprint: conn.tls.certificate!.fingerprint,
+    fingerprint: conn.tls.certificate?.fingerprint,
     trust: conn.trust,
   };
   const warning = conn.trust === "insecure"

@@ -9,7 +9,7 @@
 
 import net from "node:net";
 import tls from "node:tls";
-import { type Address, formatAddress } from "../common/address.ts";
+import { type Address, formatAddress, type TcpAddress } from "../common/address.ts";
 import { DialError } from "../common/dial.ts";
 import { describeNetError, RuntimeError } from "../common/errors.ts";
 import { NodeTlsConn } from "./conn.ts";
@@ -34,6 +34,8 @@ export interface TlsClientMaterial {
   options: TlsClientOptions;
   /** Trust anchors when verifying with `--ca`: the system and bundled roots, then the file's. */
   ca: string[] | undefined;
+  /** The `--ca` certificates alone. */
+  extraCa?: string[];
   /** The client certificate chain and key (mTLS). */
   cert: string | undefined;
   key: string | undefined;
@@ -52,6 +54,7 @@ export async function loadClientMaterial(
 ): Promise<TlsClientMaterial> {
   useSystemRoots();
   let ca: string[] | undefined;
+  let extraCa: string[] | undefined;
   if (options.caFile !== undefined) {
     let text: string;
     try {
@@ -68,6 +71,7 @@ export async function loadClientMaterial(
     if (extra.length === 0) {
       throw new RuntimeError(`--ca "${options.caFile}" has no PEM certificate`);
     }
+    extraCa = extra;
     ca = withRoots
       ? [...new Set([...tls.getCACertificates("system"), ...tls.rootCertificates]), ...extra]
       : extra;
@@ -76,7 +80,7 @@ export async function loadClientMaterial(
   if (options.certFile !== undefined) {
     ({ cert, key } = await readCertifiedKey(options.certFile, options.keyFile!, []));
   }
-  return { options, ca, cert, key };
+  return { options, ca, extraCa, cert, key };
 }
 
 /**
@@ -96,6 +100,9 @@ export async function dialTls(
   timeoutMs: number,
   material: TlsClientMaterial,
 ): Promise<TlsClientConn> {
+  if (address.transport === "tcp" && wantsKeyLog(material)) {
+    return await dialDenoTls(address, timeoutMs, material);
+  }
   const deadline = performance.now() + timeoutMs;
   const raw = await connectTcp(address, timeoutMs);
   raw.on("error", () => {}); // during the handshake the TLS socket reports failures
@@ -263,4 +270,71 @@ function settle(
     socket.once("error", onError);
     socket.once("close", onClose);
   });
+}
+
+/**
+ * Whether to dial with Deno's own TLS, which writes SSLKEYLOGFILE (Deno's node:tls does
+ * not): only when the user set it, for a verified TCP connection without a client
+ * certificate (Deno's TLS can neither pin, skip verification nor present one).
+ */
+function wantsKeyLog(material: TlsClientMaterial): boolean {
+  const { options } = material;
+  return !!Deno.env.get("SSLKEYLOGFILE") && options.pin === undefined && !options.insecure &&
+    material.cert === undefined;
+}
+
+/**
+ * `Deno.connect` (TCP_NODELAY) then `Deno.startTls`, verifying against the same roots
+ * plus `--ca`. Deno's TLS reports only the ALPN protocol: the session line says so.
+ */
+async function dialDenoTls(
+  address: TcpAddress,
+  timeoutMs: number,
+  material: TlsClientMaterial,
+): Promise<TlsClientConn> {
+  const { options } = material;
+  const name = options.servername ?? address.hostname;
+  let tcp: Deno.TcpConn;
+  try {
+    tcp = await Deno.connect({
+      hostname: address.hostname,
+      port: address.port,
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+  } catch (error) {
+    throw new DialError(address, describeConnectError(error));
+  }
+  tcp.setNoDelay(true);
+  let conn: Deno.TlsConn | undefined;
+  try {
+    conn = await Deno.startTls(tcp, {
+      hostname: name,
+      caCerts: material.extraCa ?? material.ca ?? [],
+      alpnProtocols: options.alpn.length > 0 ? options.alpn : undefined,
+    });
+    const { alpnProtocol } = await conn.handshake();
+    return Object.assign(conn, {
+      tls: {
+        protocol: "TLS",
+        cipher: "(not reported by Deno's TLS, used for SSLKEYLOGFILE)",
+        alpn: alpnProtocol ?? undefined,
+        certificate: undefined,
+      },
+      trust: "verified" as const,
+    }) as unknown as TlsClientConn;
+  } catch (error) {
+    try {
+      (conn ?? tcp).close();
+    } catch {
+      // already closed
+    }
+    const message = (error as Error).message.split("\n")[0];
+    if (/certificate|UnknownIssuer|NotValidForName|Expired/i.test(message)) {
+      throw new TlsTrustError(
+        `"${formatAddress(address)}"`,
+        `is not trusted (${message}); unset SSLKEYLOGFILE to see its fingerprint`,
+      );
+    }
+    throw new RuntimeError(`TLS handshake with "${formatAddress(address)}" failed: ${message}`);
+  }
 }

@@ -18,6 +18,9 @@ import type { TLSSocket } from "node:tls";
 import type { TlsPeerInfo } from "./info.ts";
 import { formatBytes } from "../common/format.ts";
 
+/** How long a closed connection may wait for its close_notify to go out. */
+const CLOSE_GRACE_MS = 2000;
+
 /** A `Deno.Conn` over a node:tls socket, with what its handshake established. */
 export class NodeTlsConn implements Deno.Conn {
   readonly localAddr: Deno.Addr;
@@ -172,10 +175,24 @@ export class NodeTlsConn implements Deno.Conn {
     });
   }
 
+  /**
+   * Closes at once for this side; the socket says goodbye properly (close_notify, which a
+   * strict peer such as Deno's own TLS expects before the FIN) and is destroyed once the
+   * peer closes too, or after {@linkcode CLOSE_GRACE_MS}.
+   */
   close(): void {
     if (this.#closedByUs) throw new Deno.errors.BadResource("the connection is closed");
     this.#closedByUs = true;
-    this.#socket.destroy();
+    const socket = this.#socket;
+    if (socket.destroyed || socket.writableEnded || this.#error) {
+      socket.destroy();
+    } else {
+      const timer = setTimeout(() => socket.destroy(), CLOSE_GRACE_MS);
+      Deno.unrefTimer(timer);
+      socket.once("close", () => clearTimeout(timer));
+      socket.on("data", () => {}); // what still arrives is dropped
+      socket.end(() => socket.destroy());
+    }
     const resolve = this.#wake;
     this.#wake = undefined;
     resolve?.();

@@ -68,7 +68,7 @@ export function renderTlsInfo(info: TlsPeerInfo, certificateLabel = "certificate
       `${certificateLabel} ${formatFingerprint(fingerprint)}${subject ? ` (${subject})` : ""}`,
     );
   } else {
-    parts.push(`no ${certificateLabel}`);
+    parts.push(`${certificateLabel} not shown`);
   }
   return parts.join(", ");
 }
