@@ -169,8 +169,20 @@ Deno.test("forward --forward-tls: --forward-insecure relays with a warning at st
       assertEquals(await relay.stop(), 0);
       assertEquals(await upstream.stop(), 0);
     }
-    assertMatch(relay.stderr.text, /warning: not verifying 127\.0\.0\.1:\d+ \(--forward-insecure\)/);
+    assertMatch(
+      relay.stderr.text,
+      /warning: not verifying 127\.0\.0\.1:\d+ \(--forward-insecure\)/,
+    );
   });
+});
+
+Deno.test("forward --forward-tls: a trust flag without --forward-tls is a usage error, exit 2", async () => {
+  const result = await runCli(["serve", "--forward", "127.0.0.1:9", "--forward-ca", "ca.pem"]);
+  assertEquals(result.code, 2);
+  assertMatch(
+    result.stderr,
+    /^tcpkit: --forward-ca needs --forward-tls \(see 'tcpkit serve --help'\)\n$/,
+  );
 });
 
 Deno.test("forward --forward-tls: unreadable trust files stop start-up with one line, exit 1", async () => {

@@ -69,8 +69,10 @@ export async function serve(options: ServeOptions, control: ServeControl): Promi
   const relay = options.forward;
   const forwardTls = relay?.tls && await loadForwardTls(relay.tls);
   if (relay?.tls?.insecure) {
-    warn(`not verifying ${formatAddress(relay.target)} (--forward-insecure): anyone on the way ` +
-      "can read and change what is relayed");
+    warn(
+      `not verifying ${formatAddress(relay.target)} (--forward-insecure): anyone on the way ` +
+        "can read and change what is relayed",
+    );
   }
   const ctx: ServerContext = {
     mode: options.mode,

@@ -68,7 +68,9 @@ export async function loadClientMaterial(
     try {
       text = await Deno.readTextFile(options.caFile);
     } catch (error) {
-      throw new RuntimeError(`cannot read ${caFlag} "${options.caFile}": ${describeNetError(error)}`);
+      throw new RuntimeError(
+        `cannot read ${caFlag} "${options.caFile}": ${describeNetError(error)}`,
+      );
     }
     let extra: string[];
     try {
