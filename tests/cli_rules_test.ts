@@ -157,6 +157,96 @@ Deno.test("serve --forward: cross-flag rules", () => {
   );
 });
 
+Deno.test("serve --forward-tls: cross-flag rules", () => {
+  const target = { transport: "tcp", hostname: "127.0.0.1", port: 9000 };
+  const pin = "ab".repeat(32);
+  const relay = ["serve", "--forward", ":9000", "--forward-tls"];
+  const tls = (extra: Record<string, unknown> = {}) => ({
+    forward: {
+      target,
+      connectTimeoutMs: 5000,
+      dump: undefined,
+      tls: {
+        caFile: undefined,
+        pin: undefined,
+        insecure: false,
+        servername: undefined,
+        alpn: [],
+        certFile: undefined,
+        keyFile: undefined,
+        ...extra,
+      },
+    },
+  });
+  check(
+    [
+      [["serve", "--forward-tls"], "--forward-tls needs --forward"],
+      [["serve", "--forward-ca", "ca.pem"], "--forward-ca needs --forward-tls"],
+      [
+        ["serve", "--forward", ":9000", "--forward-ca", "ca.pem"],
+        "--forward-ca needs --forward-tls",
+      ],
+      [["serve", "--forward", ":9000", "--forward-pin", `sha256:${pin}`], "needs --forward-tls"],
+      [["serve", "--forward", ":9000", "--forward-insecure"], "--forward-insecure needs"],
+      [["serve", "--forward", ":9000", "--forward-servername", "a"], "--forward-servername needs"],
+      [["serve", "--forward", ":9000", "--forward-alpn", "h2"], "--forward-alpn needs"],
+      [["serve", "--forward", ":9000", "--forward-cert", "c", "--forward-key", "k"], "needs"],
+      // serve's own --cert/--key (its listening side) do not stand in for the upstream's
+      [["serve", "--forward", ":9000", "--forward-tls", "--cert", "c", "--key", "k"], "--tls"],
+      [[...relay, "--forward-pin", "sha256:12"], "invalid value for --forward-pin"],
+      [[...relay, "--forward-pin", `sha256:${pin}`, "--forward-insecure"], "--forward-pin and"],
+      [
+        [...relay, "--forward-ca", "c", "--forward-insecure"],
+        "--forward-ca and --forward-insecure",
+      ],
+      [[...relay, "--forward-servername", "bad name"], "invalid value for --forward-servername"],
+      [[...relay, "--forward-alpn", ""], "invalid value for --forward-alpn"],
+      [[...relay, "--forward-cert", "c.pem"], "--forward-cert needs --forward-key"],
+      [[...relay, "--forward-key", "k.pem"], "--forward-key needs --forward-cert"],
+    ],
+    [
+      [relay, tls()],
+      [[...relay, "--forward-pin", `sha256:${pin}`], tls({ pin })],
+      [[...relay, "--forward-insecure"], tls({ insecure: true })],
+      [
+        [...relay, "--forward-ca", "ca.pem", "--forward-servername", "db.internal"],
+        tls({
+          caFile: "ca.pem",
+          servername: "db.internal",
+        }),
+      ],
+      [
+        [...relay, "--forward-alpn", "h2", "--forward-alpn", "http/1.1"],
+        tls({
+          alpn: ["h2", "http/1.1"],
+        }),
+      ],
+      [
+        [...relay, "--forward-cert", "c.pem", "--forward-key", "k.pem"],
+        tls({
+          certFile: "c.pem",
+          keyFile: "k.pem",
+        }),
+      ],
+      // Both sides: serve's --tls is the clients' side, --forward-tls the upstream's.
+      [[...relay, "--tls", "--tls-ephemeral", "--forward-insecure"], {
+        ...tls({ insecure: true }),
+        tls: {
+          certFile: undefined,
+          keyFile: undefined,
+          ephemeral: true,
+          names: [],
+          certOut: undefined,
+          clientCaFile: undefined,
+        },
+      }],
+      [["serve", "--forward", ":9000"], {
+        forward: { target, connectTimeoutMs: 5000, dump: undefined },
+      }],
+    ],
+  );
+});
+
 Deno.test("connect: cross-flag rules", () => {
   const one = { transport: "tcp", hostname: "127.0.0.1", port: 1 };
   const two = { ...one, port: 2 };

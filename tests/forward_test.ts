@@ -21,7 +21,10 @@ import { readAll, roundTrip, startServer } from "./serve_helpers.ts";
 const LOOPBACK = { transport: "tcp", hostname: "127.0.0.1" } as const;
 
 /** A relay to `target`. */
-function startRelay(target: Address, extra: Partial<ServeOptions> & Partial<ForwardOptions> = {}) {
+function startRelay(
+  target: Address,
+  extra: Partial<ServeOptions> & Partial<Omit<ForwardOptions, "tls">> = {},
+) {
   const { connectTimeoutMs = 5000, dump, ...overrides } = extra;
   return startServer({
     mode: "forward",

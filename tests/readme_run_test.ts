@@ -336,6 +336,13 @@ const TLS_LISTENING = (address: string) =>
     `^listening on ${address.replaceAll(".", "\\.")} \\(mode echo, max-conns \\d+, ` +
       `tls sha256:[0-9a-f]{64}\\)\\nhi$`,
   );
+/** A relay's listening line (with `tls`, serve's own TLS fingerprint), then the probe's "hi". */
+const relayListening = (address: string, target: string, tls: boolean) =>
+  new RegExp(
+    `^listening on ${address.replaceAll(".", "\\.")} \\(mode forward to ${
+      target.replaceAll(".", "\\.")
+    }, max-conns \\d+${tls ? ", tls sha256:[0-9a-f]{64}" : ""}\\)\\nhi$`,
+  );
 const PIN_FROM_LOG = `--pin "$(tls_pin "$README_TEST_DIR/serve.log")"`;
 
 const TLS_EXAMPLES: Example[] = [
@@ -370,6 +377,39 @@ const TLS_EXAMPLES: Example[] = [
         probe:
           `printf hi | tcpkit connect --tls ${PIN_FROM_LOG} --cert alice.crt --key alice.key :8443`,
         stdout: TLS_LISTENING("127.0.0.1:8443"),
+      },
+    },
+  },
+  {
+    block: "# TLS in front of a plain service",
+    servers: true,
+    setup: TLS_CERTS +
+      [
+        // example.org is this sandbox's loopback, its CA one of the "system's" certificates
+        'echo "127.0.0.1 example.org localhost" > /tmp/hosts && mount --bind /tmp/hosts /etc/hosts',
+        'issue example /CN=example.org "DNS:example.org,DNS:localhost,IP:127.0.0.1" ""',
+        'export SSL_CERT_FILE="$PWD/example-ca.crt"',
+        "start_server :9000",
+        "start_server :443 --tls --cert example.crt --key example.key",
+        "start_server :9443 --tls --tls-ephemeral --cert-out upstream.crt",
+        'export PIN="sha256:$(tls_fingerprint upstream.crt)"',
+      ].join("\n"),
+    lines: {
+      "# TLS in front of a plain service": {
+        probe: `printf hi | tcpkit connect --tls ${PIN_FROM_LOG} :8443`,
+        stdout: relayListening("127.0.0.1:8443", "127.0.0.1:9000", true),
+      },
+      "# plain here, TLS to the service": {
+        probe: "printf hi | tcpkit connect :8080",
+        stdout: relayListening("127.0.0.1:8080", "example.org:443", false),
+      },
+      '--forward-pin "$PIN"': {
+        probe: "printf hi | tcpkit connect :8080",
+        stdout: relayListening("127.0.0.1:8080", "127.0.0.1:9443", false),
+      },
+      "--forward-ca upstream.crt": {
+        probe: `printf hi | tcpkit connect --tls ${PIN_FROM_LOG} :8443`,
+        stdout: relayListening("127.0.0.1:8443", "127.0.0.1:9443", true),
       },
     },
   },

@@ -206,6 +206,61 @@ const TLS_CLIENT_FLAGS: readonly FlagSpec[] = [
   },
 ];
 
+/**
+ * `serve --forward`'s TLS to TARGET: the trust flags of connect's `--tls`, named apart from
+ * serve's own `--cert`/`--key` (lib/tls/options.ts reads them with the `forward-` prefix).
+ */
+const FORWARD_TLS_FLAGS: readonly FlagSpec[] = [
+  {
+    name: "forward-tls",
+    kind: "boolean",
+    help: "With --forward: speak TLS to TARGET, verifying it against the system roots " +
+      "(and --forward-ca)",
+  },
+  {
+    name: "forward-ca",
+    kind: "string",
+    metavar: "PATH",
+    help: "With --forward-tls: also trust the CA certificates in PATH (PEM)",
+  },
+  {
+    name: "forward-pin",
+    kind: "string",
+    metavar: "sha256:HEX",
+    help: "With --forward-tls: trust exactly TARGET's certificate with this SHA-256 fingerprint",
+  },
+  {
+    name: "forward-insecure",
+    kind: "boolean",
+    help: "With --forward-tls: do not verify TARGET (a warning says so at start)",
+  },
+  {
+    name: "forward-servername",
+    kind: "string",
+    metavar: "NAME",
+    help: "With --forward-tls: the name sent (SNI) and verified (default: TARGET's host)",
+  },
+  {
+    name: "forward-alpn",
+    kind: "string",
+    metavar: "PROTO",
+    multiple: true,
+    help: "With --forward-tls: offer this ALPN protocol to TARGET, e.g. http/1.1",
+  },
+  {
+    name: "forward-cert",
+    kind: "string",
+    metavar: "PATH",
+    help: "With --forward-tls: a client certificate (PEM) for a TARGET that asks for one (mTLS)",
+  },
+  {
+    name: "forward-key",
+    kind: "string",
+    metavar: "PATH",
+    help: "With --forward-cert: its private key (PEM)",
+  },
+];
+
 /** Every command, in the order help lists them. */
 export const COMMANDS: readonly CommandSpec[] = [
   {
@@ -330,6 +385,7 @@ export const COMMANDS: readonly CommandSpec[] = [
         metavar: "PATH",
         help: "With --forward: write that dump to PATH instead (truncated first)",
       },
+      ...FORWARD_TLS_FLAGS,
       ...TLS_SERVE_FLAGS,
     ],
     examples: [
@@ -341,6 +397,8 @@ export const COMMANDS: readonly CommandSpec[] = [
       "tcpkit serve --stdio :9000 > received.bin",
       "tcpkit serve :8080 --forward example.com:80 --dump   # watch a protocol",
       "tcpkit serve --tls :8443             # TLS; prints the fingerprint for connect --pin",
+      "tcpkit serve --tls :8443 --forward 127.0.0.1:8080   # add TLS in front of a plain service",
+      "tcpkit serve :8080 --forward example.com:443 --forward-tls --dump   # watch HTTPS in clear",
     ],
   },
   {

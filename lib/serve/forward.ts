@@ -4,6 +4,8 @@
  *
  * - The upstream is dialed before anything is read from the client, so no byte is
  *   lost or reordered; a refused or timed-out dial ends the pair (`upstream unreachable`).
+ *   With `--forward-tls` the dial includes the handshake, and an upstream whose certificate
+ *   is not trusted ends the pair before any byte is sent (`upstream untrusted`).
  * - Each direction reads into one adaptive buffer and writes all of it before reading
  *   again, so a slow reader on either side stalls that direction (backpressure): a pair
  *   never holds more than one buffer per direction, whatever the peers do.
@@ -19,6 +21,8 @@ import { dial, DialError } from "../common/dial.ts";
 import { describeNetError, isPeerGone, RuntimeError } from "../common/errors.ts";
 import { closeQuietly, writeAll, writeAllSync } from "../common/io.ts";
 import { abortable } from "../common/time.ts";
+import type { TlsClientMaterial } from "../tls/client.ts";
+import { TlsTrustError } from "../tls/errors.ts";
 import { type DumpDirection, type DumpRecord, renderDump } from "./dump.ts";
 import type { CloseReason } from "./log.ts";
 import type { ForwardOptions } from "./options.ts";
@@ -32,6 +36,8 @@ export interface ForwardConfig {
   connectTimeoutMs: number;
   /** Receives the `--dump` text of every pair; undefined when not dumping. */
   dump?: (text: string) => void;
+  /** With `--forward-tls`: how to speak TLS to the target (files read once, at start-up). */
+  tls?: TlsClientMaterial;
 }
 
 /**
@@ -41,11 +47,13 @@ export interface ForwardConfig {
 export function forwardConfig(
   options: ForwardOptions,
   dump: ((text: string) => void) | undefined,
+  tls?: TlsClientMaterial,
 ): ForwardConfig {
   return {
     target: options.target,
     connectTimeoutMs: options.connectTimeoutMs,
     dump: options.dump && dump,
+    tls,
   };
 }
 
@@ -120,10 +128,15 @@ export async function forward(
 ): Promise<CloseReason> {
   let upstream: Deno.Conn;
   try {
-    const pending = dial(config.target, config.connectTimeoutMs);
+    const pending = dial(config.target, config.connectTimeoutMs, config.tls);
     upstream = await (cancel ? abortable(pending, cancel, closeQuietly) : pending);
   } catch (error) {
     if (error instanceof DialError) throw new RelayError("upstream unreachable", error.reason);
+    // --forward-tls: the certificate (with its fingerprint), or the handshake, failed.
+    if (error instanceof TlsTrustError) throw new RelayError("upstream untrusted", error.message);
+    if (config.tls && error instanceof RuntimeError) {
+      throw new RelayError("upstream unreachable", error.message);
+    }
     throw error;
   }
   const sink = config.dump;

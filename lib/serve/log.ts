@@ -18,7 +18,9 @@ export type CloseReason =
   // serve --forward: the pair's ends
   | "upstream closed"
   | "reset by upstream"
-  | "upstream unreachable";
+  | "upstream unreachable"
+  // serve --forward-tls: the target's certificate is not trusted (or not the pinned one)
+  | "upstream untrusted";
 
 /** Totals printed when the server stops. */
 export interface ServeSummary {

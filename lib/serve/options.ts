@@ -7,7 +7,12 @@ import { type Address, addressArgument, formatAddress, parseAddress } from "../c
 import { UsageError } from "../common/errors.ts";
 import type { FlagValues } from "../common/flag_values.ts";
 import { type AccessRules, type Cidr, parseCidr } from "./cidr.ts";
-import { type TlsServeOptions, tlsServeOptions } from "../tls/options.ts";
+import {
+  type TlsClientOptions,
+  tlsClientOptions,
+  type TlsServeOptions,
+  tlsServeOptions,
+} from "../tls/options.ts";
 
 /** The serve command's typed options. */
 export interface ServeOptions {
@@ -49,6 +54,8 @@ export interface ForwardOptions {
   connectTimeoutMs: number;
   /** `--dump` to stderr, `--dump-file` to a file; undefined without either. */
   dump?: { to: "stderr" } | { to: "file"; path: string };
+  /** `--forward-tls` and its trust flags: TLS to the target; undefined relays plain TCP. */
+  tls?: TlsClientOptions;
 }
 
 /** Builds `serve`'s options from its flags and arguments. */
@@ -107,9 +114,10 @@ export function serveOptions(flags: FlagValues, args: string[]): ServeOptions {
 function forwardRules(flags: FlagValues, options: ServeOptions): void {
   const text = flags.string("forward");
   if (text === undefined) {
-    for (const name of ["connect-timeout", "dump", "dump-file"]) {
+    for (const name of ["connect-timeout", "dump", "dump-file", "forward-tls"]) {
       if (flags.given(name)) throw new UsageError(`--${name} needs --forward`);
     }
+    tlsClientOptions(flags, "forward-"); // each of its companions needs --forward-tls
     return;
   }
   if (flags.given("mode")) {
@@ -141,6 +149,8 @@ function forwardRules(flags: FlagValues, options: ServeOptions): void {
       ? { to: "stderr" }
       : undefined,
   };
+  const tls = tlsClientOptions(flags, "forward-");
+  if (tls) options.forward.tls = tls;
 }
 
 /**

@@ -14,7 +14,7 @@ import { dumpWriter, forwardConfig } from "./forward.ts";
 import { writeStderrLine } from "../common/stderr.ts";
 import { ServeWorkerHandle } from "./worker_handle.ts";
 import type { TlsServerCredentials } from "../tls/credentials.ts";
-import { listeningTls, loadTls } from "./tls.ts";
+import { listeningTls, loadForwardTls, loadTls } from "./tls.ts";
 
 /** How serve is driven from outside. */
 export interface ServeControl {
@@ -67,6 +67,13 @@ export async function serve(options: ServeOptions, control: ServeControl): Promi
   const maxConns = await effectiveMaxConns(options.maxConns, control.log, fdsPerConn);
   const warn = (message: string) => control.log({ event: "warning", message });
   const relay = options.forward;
+  const forwardTls = relay?.tls && await loadForwardTls(relay.tls);
+  if (relay?.tls?.insecure) {
+    warn(
+      `not verifying ${formatAddress(relay.target)} (--forward-insecure): anyone on the way ` +
+        "can read and change what is relayed",
+    );
+  }
   const ctx: ServerContext = {
     mode: options.mode,
     maxConns,
@@ -74,7 +81,8 @@ export async function serve(options: ServeOptions, control: ServeControl): Promi
     drainTimeoutMs: options.drainTimeoutMs,
     access: options.access,
     counters,
-    forward: relay && forwardConfig(relay, relay.dump && dumpWriter(relay.dump, warn)),
+    forward: relay &&
+      forwardConfig(relay, relay.dump && dumpWriter(relay.dump, warn), forwardTls),
     ...control,
   };
   const upstream = options.forward && formatAddress(options.forward.target);
@@ -126,6 +134,7 @@ async function serveOnWorkers(
       log: ctx.log,
       dump: ctx.forward?.dump,
       tls,
+      forwardTls: ctx.forward?.tls,
     });
   try {
     // The first Worker binds (resolving port 0); the rest join it on the same port.

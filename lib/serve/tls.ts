@@ -1,11 +1,13 @@
 /**
  * `serve --tls` at start-up, for the accept loop and for `--stdio`: the certificate and
  * key (lib/tls, loaded only when asked for, so a plain server starts as fast as before),
- * and what the listening line says about them.
+ * and what the listening line says about them; and `--forward-tls`'s trust files, read
+ * once for every pair the relay dials.
  */
 
+import type { TlsClientMaterial } from "../tls/client.ts";
 import type { TlsServerCredentials } from "../tls/credentials.ts";
-import type { TlsServeOptions } from "../tls/options.ts";
+import type { TlsClientOptions, TlsServeOptions } from "../tls/options.ts";
 import type { ListeningTls } from "./log.ts";
 
 /** Loads or makes the credentials; each warning (e.g. an expired certificate) goes to `warn`. */
@@ -29,4 +31,19 @@ export async function listeningTls(
     fingerprint: `sha256:${tls.fingerprint}`,
     connect: connectCommand(address, tls.fingerprint, tls.clientCa !== undefined),
   };
+}
+
+/**
+ * Reads `--forward-ca`, `--forward-cert`/`--forward-key` once; failures are one-line
+ * RuntimeErrors naming the flag. Each upstream conn may hold at most as much unread data
+ * as a TLS client of serve may send ahead, so a slow client cannot make the relay buffer
+ * without bound what a fast TLS upstream sends.
+ */
+export async function loadForwardTls(options: TlsClientOptions): Promise<TlsClientMaterial> {
+  const [{ loadClientMaterial }, { MAX_READ_AHEAD_BYTES }] = await Promise.all([
+    import("../tls/client.ts"),
+    import("../tls/server.ts"),
+  ]);
+  const material = await loadClientMaterial(options, { prefix: "forward-" });
+  return { ...material, maxReadAheadBytes: MAX_READ_AHEAD_BYTES };
 }

@@ -11,6 +11,7 @@ import type { LogEvent } from "./log.ts";
 import { bindListener, runServer } from "./server.ts";
 import { forwardConfig } from "./forward.ts";
 import type { TlsServerCredentials } from "../tls/credentials.ts";
+import type { TlsClientMaterial } from "../tls/client.ts";
 
 /** Main thread → Worker: start serving. */
 export interface WorkerStart {
@@ -22,6 +23,8 @@ export interface WorkerStart {
   sendLogs: boolean;
   /** With `serve --tls`: the credentials to serve (loaded once, by the main thread). */
   tls?: TlsServerCredentials;
+  /** With `serve --forward-tls`: the trust material to dial with (read by the main thread). */
+  forwardTls?: TlsClientMaterial;
 }
 
 /** Worker → main thread. */
@@ -50,7 +53,9 @@ scope.onmessage = (event) => {
   else start(message);
 };
 
-async function start({ options, maxConns, counters, sendLogs, tls }: WorkerStart) {
+async function start(
+  { options, maxConns, counters, sendLogs, tls, forwardTls }: WorkerStart,
+) {
   let listener: Deno.Listener;
   try {
     listener = await bindListener(options.address, { reusePort: true, tls });
@@ -64,7 +69,11 @@ async function start({ options, maxConns, counters, sendLogs, tls }: WorkerStart
     mode: options.mode,
     // --dump text goes to the main thread, which owns stderr and the dump file.
     forward: options.forward &&
-      forwardConfig(options.forward, (text) => scope.postMessage({ type: "dump", text })),
+      forwardConfig(
+        options.forward,
+        (text) => scope.postMessage({ type: "dump", text }),
+        forwardTls,
+      ),
     maxConns,
     idleTimeoutMs: options.idleTimeoutMs,
     drainTimeoutMs: options.drainTimeoutMs,

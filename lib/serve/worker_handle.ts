@@ -11,6 +11,7 @@ import { RuntimeError } from "../common/errors.ts";
 import { waitSettled } from "../common/time.ts";
 import type { WorkerReply, WorkerStart } from "./worker.ts";
 import type { TlsServerCredentials } from "../tls/credentials.ts";
+import type { TlsClientMaterial } from "../tls/client.ts";
 
 /** What a serve Worker is started with. */
 export interface ServeWorkerConfig {
@@ -25,6 +26,8 @@ export interface ServeWorkerConfig {
   dump?: (text: string) => void;
   /** With `serve --tls`: the credentials every Worker serves. */
   tls?: TlsServerCredentials;
+  /** With `serve --forward-tls`: the trust material every Worker dials with. */
+  forwardTls?: TlsClientMaterial;
 }
 
 /** One running serve Worker. */
@@ -87,6 +90,7 @@ export class ServeWorkerHandle {
         counters: config.counters,
         sendLogs: config.log !== undefined,
         tls: config.tls,
+        forwardTls: config.forwardTls,
       };
       worker.postMessage(start);
     });

@@ -39,6 +39,13 @@ export interface TlsClientMaterial {
   /** The client certificate chain and key (mTLS). */
   cert: string | undefined;
   key: string | undefined;
+  /** What the trust flags are called in this command (`forward-` for serve's relay). */
+  prefix?: string;
+  /**
+   * Received bytes not yet read that make a connection fail (a relay's guard: node:tls
+   * reads on regardless, see conn.ts); no limit by default.
+   */
+  maxReadAheadBytes?: number;
 }
 
 /**
@@ -50,8 +57,9 @@ export interface TlsClientMaterial {
  */
 export async function loadClientMaterial(
   options: TlsClientOptions,
-  { withRoots = true } = {},
+  { withRoots = true, prefix = "" } = {},
 ): Promise<TlsClientMaterial> {
+  const caFlag = `--${prefix}ca`;
   useSystemRoots();
   let ca: string[] | undefined;
   let extraCa: string[] | undefined;
@@ -60,16 +68,18 @@ export async function loadClientMaterial(
     try {
       text = await Deno.readTextFile(options.caFile);
     } catch (error) {
-      throw new RuntimeError(`cannot read --ca "${options.caFile}": ${describeNetError(error)}`);
+      throw new RuntimeError(
+        `cannot read ${caFlag} "${options.caFile}": ${describeNetError(error)}`,
+      );
     }
     let extra: string[];
     try {
       extra = pemBlocks(text).filter((b) => b.label === "CERTIFICATE").map((b) => b.text);
     } catch (error) {
-      throw new RuntimeError(`--ca "${options.caFile}": ${(error as Error).message}`);
+      throw new RuntimeError(`${caFlag} "${options.caFile}": ${(error as Error).message}`);
     }
     if (extra.length === 0) {
-      throw new RuntimeError(`--ca "${options.caFile}" has no PEM certificate`);
+      throw new RuntimeError(`${caFlag} "${options.caFile}" has no PEM certificate`);
     }
     extraCa = extra;
     ca = withRoots
@@ -78,9 +88,9 @@ export async function loadClientMaterial(
   }
   let cert: string | undefined, key: string | undefined;
   if (options.certFile !== undefined) {
-    ({ cert, key } = await readCertifiedKey(options.certFile, options.keyFile!, []));
+    ({ cert, key } = await readCertifiedKey(options.certFile, options.keyFile!, [], prefix));
   }
-  return { options, ca, extraCa, cert, key };
+  return { options, ca, extraCa, cert, key, ...(prefix ? { prefix } : {}) };
 }
 
 /**
@@ -131,12 +141,18 @@ export async function dialTls(
   }
   const info = peerInfo(socket);
   const unixPath = address.transport === "unix" ? address.path : undefined;
-  const conn = new NodeTlsConn(socket, info, unixPath) as TlsClientConn;
+  const conn = new NodeTlsConn(
+    socket,
+    info,
+    unixPath,
+    material.maxReadAheadBytes,
+  ) as TlsClientConn;
   // Deno reports a TLS alert after the handshake (a server refusing our certificate) on
   // the TCP socket, not the TLS one: the conn must hear it (and nothing may go unheard).
   raw.on("error", (error: Error) => conn.fail(error));
   try {
-    conn.trust = decideTrust(address, name, socket, info.certificate?.fingerprint, options);
+    const fingerprint = info.certificate?.fingerprint;
+    conn.trust = decideTrust(address, name, socket, fingerprint, options, material.prefix ?? "");
   } catch (error) {
     conn.close();
     throw error;
@@ -150,6 +166,7 @@ function decideTrust(
   socket: tls.TLSSocket,
   fingerprint: string | undefined,
   options: TlsClientOptions,
+  prefix: string,
 ): TlsTrust {
   const where = `"${formatAddress(address)}"`;
   if (fingerprint === undefined) throw new TlsTrustError(where, "is missing: none was sent");
@@ -164,7 +181,8 @@ function decideTrust(
   throw new TlsTrustError(
     where,
     `is not trusted (${why}): ${shown}; ` +
-      `trust it with --pin ${shown}${options.caFile === undefined ? " or --ca FILE" : ""}`,
+      `trust it with --${prefix}pin ${shown}` +
+      (options.caFile === undefined ? ` or --${prefix}ca FILE` : ""),
   );
 }
 

@@ -112,32 +112,39 @@ function parseSaved(path: string, text: string): CertifiedKey {
   }
 }
 
-/** A certificate chain and its key from PEM files, checked; `warnings` gets validity notes. */
+/**
+ * A certificate chain and its key from PEM files, checked; `warnings` gets validity notes.
+ * Errors name the files as `--cert`/`--key`, or with `prefix` (`--forward-cert`).
+ */
 export async function readCertifiedKey(
   certFile: string,
   keyFile: string,
   warnings: string[],
+  prefix = "",
 ): Promise<CertifiedKey> {
-  const chain = certificates(await readText(certFile, "--cert"), `--cert "${certFile}"`);
-  const key = privateKey(await readText(keyFile, "--key"), keyFile);
+  const [certFlag, keyFlag] = [`--${prefix}cert`, `--${prefix}key`];
+  const chain = certificates(await readText(certFile, certFlag), `${certFlag} "${certFile}"`);
+  const key = privateKey(await readText(keyFile, keyFlag), keyFile, keyFlag);
   let x509: X509Certificate;
   try {
     x509 = new X509Certificate(chain[0].text);
   } catch (error) {
-    throw new RuntimeError(`--cert "${certFile}": not a valid certificate (${firstLine(error)})`);
+    throw new RuntimeError(
+      `${certFlag} "${certFile}": not a valid certificate (${firstLine(error)})`,
+    );
   }
   const problem = keyProblem(chain[0].text, key.text);
   if (problem !== undefined) {
     throw new RuntimeError(
       problem === "mismatch"
-        ? `--key "${keyFile}" is not the key of --cert "${certFile}"`
-        : `--key "${keyFile}" cannot be read: ${problem}`,
+        ? `${keyFlag} "${keyFile}" is not the key of ${certFlag} "${certFile}"`
+        : `${keyFlag} "${keyFile}" cannot be read: ${problem}`,
     );
   }
   if (x509.validToDate.getTime() < Date.now()) {
-    warnings.push(`--cert "${certFile}" expired on ${x509.validTo}; clients will refuse it`);
+    warnings.push(`${certFlag} "${certFile}" expired on ${x509.validTo}; clients will refuse it`);
   } else if (x509.validFromDate.getTime() > Date.now()) {
-    warnings.push(`--cert "${certFile}" is not valid before ${x509.validFrom}`);
+    warnings.push(`${certFlag} "${certFile}" is not valid before ${x509.validFrom}`);
   }
   return { cert: chain.map((block) => block.text).join(""), key: key.text };
 }
@@ -174,19 +181,19 @@ function certificates(text: string, what: string): PemBlock[] {
   return certs;
 }
 
-function privateKey(text: string, keyFile: string): PemBlock {
+function privateKey(text: string, keyFile: string, flag = "--key"): PemBlock {
   let blocks: PemBlock[];
   try {
     blocks = pemBlocks(text);
   } catch (error) {
-    throw new RuntimeError(`--key "${keyFile}": ${firstLine(error)}`);
+    throw new RuntimeError(`${flag} "${keyFile}": ${firstLine(error)}`);
   }
   const encrypted = blocks.find((b) =>
     b.label === "ENCRYPTED PRIVATE KEY" || b.headers.some((h) => /ENCRYPTED/.test(h))
   );
   if (encrypted) {
     throw new RuntimeError(
-      `--key "${keyFile}" is encrypted; decrypt it first: openssl pkey -in KEY -out PLAIN_KEY`,
+      `${flag} "${keyFile}" is encrypted; decrypt it first: openssl pkey -in KEY -out PLAIN_KEY`,
     );
   }
   const keys = blocks.filter((b) => KEY_LABELS.has(b.label));
@@ -194,8 +201,8 @@ function privateKey(text: string, keyFile: string): PemBlock {
     const other = blocks.find((b) => !KEY_LABELS.has(b.label) && b.label.includes("PRIVATE KEY"));
     throw new RuntimeError(
       other
-        ? `--key "${keyFile}": ${other.label} is not supported (PKCS#8, SEC1 or PKCS#1 PEM)`
-        : `--key "${keyFile}" has ${keys.length} private keys; it needs exactly one (PEM)`,
+        ? `${flag} "${keyFile}": ${other.label} is not supported (PKCS#8, SEC1 or PKCS#1 PEM)`
+        : `${flag} "${keyFile}" has ${keys.length} private keys; it needs exactly one (PEM)`,
     );
   }
   return keys[0];

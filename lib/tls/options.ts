@@ -74,35 +74,39 @@ export function tlsServeOptions(flags: FlagValues): TlsServeOptions | undefined 
   return options;
 }
 
-/** `connect`'s or `bench`'s TLS options; undefined without `--tls`. */
-export function tlsClientOptions(flags: FlagValues): TlsClientOptions | undefined {
-  const companions = ["ca", "pin", "insecure", "servername", "alpn", "cert", "key"];
-  if (!flags.bool("tls")) {
-    needsTls(flags, companions);
+/**
+ * `connect`'s or `bench`'s TLS options; undefined without `--tls`. With a `prefix`, the
+ * same flags under other names: `serve --forward-tls` reads `--forward-ca`, `--forward-pin`…
+ */
+export function tlsClientOptions(flags: FlagValues, prefix = ""): TlsClientOptions | undefined {
+  const flag = (name: string) => `${prefix}${name}`;
+  const companions = ["ca", "pin", "insecure", "servername", "alpn", "cert", "key"].map(flag);
+  if (!flags.bool(flag("tls"))) {
+    needsTls(flags, companions, flag("tls"));
     return undefined;
   }
-  const pinText = flags.string("pin");
+  const pinText = flags.string(flag("pin"));
   let pin: string | undefined;
   if (pinText !== undefined) {
     try {
       pin = parsePin(pinText);
     } catch (error) {
-      throw new UsageError(`invalid value for --pin: ${(error as Error).message}`);
+      throw new UsageError(`invalid value for --${flag("pin")}: ${(error as Error).message}`);
     }
   }
   const options: TlsClientOptions = {
-    caFile: flags.string("ca"),
+    caFile: flags.string(flag("ca")),
     pin,
-    insecure: flags.bool("insecure"),
-    servername: flags.string("servername"),
-    alpn: flags.strings("alpn"),
-    certFile: flags.string("cert"),
-    keyFile: flags.string("key"),
+    insecure: flags.bool(flag("insecure")),
+    servername: flags.string(flag("servername")),
+    alpn: flags.strings(flag("alpn")),
+    certFile: flags.string(flag("cert")),
+    keyFile: flags.string(flag("key")),
   };
   const trust = [
-    options.caFile !== undefined && "--ca",
-    options.pin !== undefined && "--pin",
-    options.insecure && "--insecure",
+    options.caFile !== undefined && `--${flag("ca")}`,
+    options.pin !== undefined && `--${flag("pin")}`,
+    options.insecure && `--${flag("insecure")}`,
   ].filter((x) => x);
   if (trust.length > 1) {
     throw new UsageError(
@@ -113,28 +117,34 @@ export function tlsClientOptions(flags: FlagValues): TlsClientOptions | undefine
     try {
       parseTlsName(options.servername);
     } catch (error) {
-      throw new UsageError(`invalid value for --servername: ${(error as Error).message}`);
+      throw new UsageError(
+        `invalid value for --${flag("servername")}: ${(error as Error).message}`,
+      );
     }
   }
   for (const proto of options.alpn) {
     if (proto === "" || new TextEncoder().encode(proto).length > 255) {
-      throw new UsageError(`invalid value for --alpn: "${proto}" must be 1-255 bytes`);
+      throw new UsageError(`invalid value for --${flag("alpn")}: "${proto}" must be 1-255 bytes`);
     }
   }
-  pairedCertKey(options);
+  pairedCertKey(options, prefix);
   return options;
 }
 
-function needsTls(flags: FlagValues, names: string[]) {
+function needsTls(flags: FlagValues, names: string[], tls = "tls") {
   const given = names.find((name) => flags.given(name));
-  if (given !== undefined) throw new UsageError(`--${given} needs --tls`);
+  if (given !== undefined) throw new UsageError(`--${given} needs --${tls}`);
 }
 
-function pairedCertKey(options: { certFile: string | undefined; keyFile: string | undefined }) {
+function pairedCertKey(
+  options: { certFile: string | undefined; keyFile: string | undefined },
+  prefix = "",
+) {
+  const [cert, key] = [`--${prefix}cert`, `--${prefix}key`];
   if (options.certFile !== undefined && options.keyFile === undefined) {
-    throw new UsageError("--cert needs --key (the certificate's private key)");
+    throw new UsageError(`${cert} needs ${key} (the certificate's private key)`);
   }
   if (options.keyFile !== undefined && options.certFile === undefined) {
-    throw new UsageError("--key needs --cert (the certificate it belongs to)");
+    throw new UsageError(`${key} needs ${cert} (the certificate it belongs to)`);
   }
 }
