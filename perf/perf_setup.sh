@@ -10,14 +10,5 @@ command -v iperf3 >/dev/null 2>&1 || missing="$missing iperf3"
 command -v socat >/dev/null 2>&1 || missing="$missing socat"
 nc -h 2>&1 | grep -q "Shutdown the network socket after EOF" || missing="$missing netcat-openbsd"
 command -v cc >/dev/null 2>&1 || missing="$missing gcc libc6-dev"
-[ -z "$missing" ] && exit 0
-if ! command -v apt-get >/dev/null 2>&1; then
-  echo "perf:setup: please install:$missing (no apt-get here)" >&2
-  exit 1
-fi
-sudo=""
-[ "$(id -u)" -ne 0 ] && sudo="sudo"
-echo "perf:setup: installing$missing" >&2
-export DEBIAN_FRONTEND=noninteractive
-$sudo apt-get update -qq
-$sudo apt-get install -y -qq --no-install-recommends $missing >/dev/null
+# shellcheck disable=SC2086 # one word per package
+exec sh "$(dirname "$0")/../scripts/apt_install.sh" "perf:setup" $missing
