@@ -6,6 +6,7 @@
 import { assert, assertEquals, assertMatch } from "@std/assert";
 import { cliCommand, ROOT, runCli, startServe } from "./helpers.ts";
 import { type Fault, startFaultyServer } from "./bench_helpers.ts";
+import { LatencyHistogram } from "../lib/bench/stats.ts";
 
 const QUICK = ["--warmup", "0s", "-i", "100ms"];
 
@@ -143,6 +144,29 @@ Deno.test("bench: -n stops at exactly N messages over several workers and a pipe
   assertEquals(doc.spec.duration_ms, null);
 });
 
+// One message in flight up to 64 KiB takes turns (write, then read); larger ones read while
+// writing (lib/bench/echo.ts). Both sides of the limit echo byte-exact and stop at exactly -n.
+for (const size of [65536, 65537, 1 << 20]) {
+  Deno.test(`bench: ${size} B messages, one in flight, -n exact and byte-exact`, async () => {
+    const r = await runCli([
+      "bench",
+      "-n",
+      "30",
+      "-c",
+      "2",
+      "-s",
+      String(size),
+      "--json",
+      ...QUICK,
+    ]);
+    assertEquals(r.code, 0, r.stderr);
+    const { result } = json(r.stdoutText);
+    assertEquals([result.messages, result.mismatches, result.errors], [30, 0, 0]);
+    assertEquals(result.bytes_received, 30 * size);
+    assertEquals(LatencyHistogram.decode(result.latency_histogram_us).count, 30);
+  });
+}
+
 Deno.test("bench: open loop sends at the requested rate", async () => {
   const r = await runCli(["bench", "--rate", "400", "-d", "1s", "-c", "4", "--json", ...QUICK]);
   assertEquals(r.code, 0, r.stderr);
@@ -190,34 +214,51 @@ const FAULTS: [Fault, string][] = [
   ["close", "closes early"],
 ];
 
+/**
+ * The connection shapes that check echoes differently (echo.ts): one 64 B message in
+ * flight (write, then read: the default), several in flight (reads run beside the
+ * writes), and reads longer than the short-compare limit (a native compare).
+ */
+const SHAPES: [string, string[]][] = [
+  ["", []],
+  [" (pipeline)", ["--pipeline", "3"]],
+  [" (1000 B messages)", ["-s", "1000"]],
+];
+
 for (const [fault, what] of FAULTS) {
-  Deno.test(`bench: a server that ${what} is reported, exit 1`, async () => {
-    const server = startFaultyServer(fault);
-    try {
-      const r = await runCli([
-        "bench",
-        `127.0.0.1:${server.port}`,
-        "-d",
-        "500ms",
-        "-c",
-        "2",
-        "-s",
-        "64",
-        "--timeout",
-        "500ms",
-        "--json",
-        ...QUICK,
-      ]);
-      assertEquals(r.code, 1, r.stderr);
-      const result = json(r.stdoutText).result;
-      if (fault === "close") assertEquals(result.error_kinds.closed, 2);
-      else assertEquals(result.mismatches + result.errors >= 2, true, JSON.stringify(result));
-      if (fault === "flip") assertEquals(result.mismatches, 2);
-      assert(result.error_samples.length > 0);
-    } finally {
-      await server.close();
-    }
-  });
+  for (const [shape, flags] of SHAPES) {
+    Deno.test(`bench: a server that ${what} is reported${shape}, exit 1`, async () => {
+      const server = startFaultyServer(fault);
+      try {
+        const r = await runCli([
+          "bench",
+          `127.0.0.1:${server.port}`,
+          "-d",
+          "500ms",
+          "-c",
+          "2",
+          "-s",
+          "64",
+          "--timeout",
+          "500ms",
+          "--json",
+          ...QUICK,
+          ...flags,
+        ]);
+        assertEquals(r.code, 1, r.stderr);
+        const result = json(r.stdoutText).result;
+        if (fault === "close") assertEquals(result.error_kinds.closed, 2);
+        else assertEquals(result.mismatches + result.errors >= 2, true, JSON.stringify(result));
+        if (fault === "flip") {
+          assertEquals(result.mismatches, 2);
+          assertMatch(result.error_samples[0], /: byte 100 of the echo is 0x[0-9a-f]{2}, expected/);
+        }
+        assert(result.error_samples.length > 0);
+      } finally {
+        await server.close();
+      }
+    });
+  }
 }
 
 Deno.test("bench: text report names the mismatch, exit 1", async () => {

@@ -1,5 +1,12 @@
 import { assertEquals } from "@std/assert";
-import { LatencyHistogram, perSecond } from "../lib/bench/stats.ts";
+import { encodeIntoCompressedBase64, Float64Histogram } from "hdr-histogram-js";
+import {
+  DIRECT_US,
+  LatencyHistogram,
+  MAX_TRACKABLE_US,
+  perSecond,
+  SIGNIFICANT_DIGITS,
+} from "../lib/bench/stats.ts";
 import { firstDifference, words } from "../lib/bench/pattern.ts";
 import { split } from "../lib/bench/bench.ts";
 
@@ -70,6 +77,54 @@ Deno.test("LatencyHistogram: reset empties it", () => {
   h.record(5);
   h.reset();
   assertEquals(h.count, 0);
+});
+
+Deno.test("LatencyHistogram: counted values equal an HdrHistogram fed directly", () => {
+  // Values below DIRECT_US are counted in a plain array first; reads, resets and merges in
+  // between records must see exactly what recording straight into an HdrHistogram gives.
+  const h = new LatencyHistogram();
+  const plain = new Float64Histogram(1, MAX_TRACKABLE_US, SIGNIFICANT_DIGITS);
+  let x = 12345;
+  const next = () => {
+    x = (x * 1103515245 + 12345) % 2 ** 31;
+    return x;
+  };
+  const feed = (n: number) => {
+    for (let i = 0; i < n; i++) {
+      const r = next();
+      // Mostly small values, some at and around the direct limit, a few large ones.
+      const us = r % 10 === 0 ? DIRECT_US - 2 + (r % 5) : r % 97 === 0 ? r % 5_000_000 : r % 3000;
+      h.record(us + 0.4);
+      plain.recordValue(Math.max(1, Math.round(us + 0.4)));
+    }
+  };
+  const same = () => {
+    assertEquals(h.count, plain.totalCount);
+    for (const p of [0, 50, 90, 99, 99.9, 100]) {
+      assertEquals(h.percentile(p), plain.getValueAtPercentile(p), `p${p}`);
+    }
+    const s = h.summary()!;
+    const mean = Math.round(plain.mean * 10) / 10;
+    assertEquals([s.min, s.max, s.mean], [plain.minNonZeroValue, plain.maxValue, mean]);
+  };
+  feed(5000);
+  same();
+  feed(3000); // records after a read go on from where the read left them
+  same();
+  // The saved form (the JSON result's histogram) is the very same.
+  assertEquals(h.encode(), encodeIntoCompressedBase64(plain as never));
+  h.reset();
+  plain.reset();
+  assertEquals(h.count, 0);
+  feed(200);
+  same();
+  const other = new LatencyHistogram();
+  other.record(7);
+  other.record(DIRECT_US * 3);
+  h.merge(other);
+  plain.recordValue(7);
+  plain.recordValue(DIRECT_US * 3);
+  same();
 });
 
 Deno.test("perSecond", () => {

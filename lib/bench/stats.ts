@@ -6,6 +6,11 @@
  *
  * Uses the JavaScript implementation of `hdr-histogram-js` (not its WebAssembly one),
  * which needs no extra permission or initialisation and works the same in Workers.
+ * Recording is on every bench message's path, so values below {@linkcode DIRECT_US} are
+ * first counted in a plain array (one increment) and moved into the HdrHistogram, value by
+ * value with their counts, before anything reads it: the same histogram as recording each
+ * value directly, at a fraction of the cost (hdr-histogram-js computes each bucket with
+ * `Math.log2` and `Math.pow`).
  */
 
 import {
@@ -40,9 +45,23 @@ export interface LatencyBin {
   count: number;
 }
 
+/**
+ * Latencies below this many microseconds (65.5 ms) are counted in a plain array before
+ * they reach the HdrHistogram; larger ones go to it at once.
+ */
+export const DIRECT_US = 65_536;
+/** Pending direct counts are moved before any can overflow its Uint32 slot. */
+const FLUSH_AT = 2 ** 31;
+
 /** A latency histogram in whole microseconds (values below 1 are recorded as 1). */
 export class LatencyHistogram {
   readonly #h: JsHistogram;
+  /** Counts not yet in `#h`, by value (allocated on the first record). */
+  #direct: Uint32Array | undefined;
+  #pending = 0;
+  /** Lowest and highest value with a pending count (bounds the flush's scan). */
+  #low = DIRECT_US;
+  #high = 0;
 
   constructor(histogram?: JsHistogram) {
     this.#h = histogram ?? new Float64Histogram(1, MAX_TRACKABLE_US, SIGNIFICANT_DIGITS);
@@ -59,7 +78,36 @@ export class LatencyHistogram {
   /** Records one latency. Fractions are rounded; out-of-range values are clamped. */
   record(us: number): void {
     const v = us < 1 ? 1 : us > MAX_TRACKABLE_US ? MAX_TRACKABLE_US : Math.round(us);
-    this.#h.recordValue(v);
+    if (v >= DIRECT_US) {
+      this.#h.recordValue(v);
+      return;
+    }
+    const direct = this.#direct ??= new Uint32Array(DIRECT_US);
+    direct[v]++;
+    if (v < this.#low) this.#low = v;
+    if (v > this.#high) this.#high = v;
+    if (++this.#pending === FLUSH_AT) this.#flush();
+  }
+
+  /** Moves the pending direct counts into the HdrHistogram. */
+  #flush(): void {
+    if (this.#pending === 0) return;
+    const direct = this.#direct!;
+    for (let v = this.#low; v <= this.#high; v++) {
+      const n = direct[v];
+      if (n === 0) continue;
+      this.#h.recordValueWithCount(v, n);
+      direct[v] = 0;
+    }
+    this.#pending = 0;
+    this.#low = DIRECT_US;
+    this.#high = 0;
+  }
+
+  /** The HdrHistogram with every recorded value in it. */
+  get #all(): JsHistogram {
+    this.#flush();
+    return this.#h;
   }
 
   /** Records the same latency `count` times. */
@@ -71,27 +119,31 @@ export class LatencyHistogram {
 
   /** Adds every value of `other` to this histogram. */
   merge(other: LatencyHistogram): void {
-    if (other.count > 0) this.#h.add(other.#h);
+    if (other.count > 0) this.#all.add(other.#all);
   }
 
   /** Forgets every value (for interval histograms). */
   reset(): void {
+    this.#direct?.fill(0, this.#low, this.#high + 1);
+    this.#pending = 0;
+    this.#low = DIRECT_US;
+    this.#high = 0;
     this.#h.reset();
   }
 
   get count(): number {
-    return this.#h.totalCount;
+    return this.#h.totalCount + this.#pending;
   }
 
   /** Value at `percentile` (0-100), or 0 when empty. */
   percentile(percentile: number): number {
-    return this.count === 0 ? 0 : this.#h.getValueAtPercentile(percentile);
+    return this.count === 0 ? 0 : this.#all.getValueAtPercentile(percentile);
   }
 
   /** The percentile summary, or undefined when nothing was recorded. */
   summary(): LatencySummary | undefined {
     if (this.count === 0) return undefined;
-    const h = this.#h;
+    const h = this.#all;
     return {
       count: h.totalCount,
       min: h.minNonZeroValue,
@@ -110,7 +162,7 @@ export class LatencyHistogram {
    */
   bins(bins = 8): LatencyBin[] {
     if (this.count === 0) return [];
-    const h = this.#h;
+    const h = this.#all;
     const lo = h.minNonZeroValue;
     const hi = h.maxValue;
     const edges: number[] = [];
@@ -136,7 +188,7 @@ export class LatencyHistogram {
 
   /** The standard HdrHistogram compressed base64 encoding (values in microseconds). */
   encode(): string {
-    return encodeIntoCompressedBase64(this.#h as never);
+    return encodeIntoCompressedBase64(this.#all as never);
   }
 }
 

@@ -104,6 +104,34 @@ function useSystemRoots() {
   }
 }
 
+/** Who hears a fatal alert Deno throws instead of emitting (see {@linkcode hearStrayAlerts}). */
+const strayAlertTargets = new Set<(error: Error) => void>();
+let strayAlertListener = false;
+
+/**
+ * Deno 2.9.6 now and then throws a peer's fatal TLS alert (a server refusing our client
+ * certificate) from inside the TCP socket's read callback instead of emitting it, which
+ * would end the process with an uncaught exception and a stack trace. One global listener
+ * takes such an error back and hands it to every live node:tls client (a handshake in
+ * progress fails with it; an open conn's reads throw it), so it is reported like any other
+ * alert. `connect` has one client; a bench run's clients all face the same server, which
+ * refuses them alike. Returns the function that stops `target` hearing them.
+ */
+function hearStrayAlerts(target: (error: Error) => void): () => void {
+  strayAlertTargets.add(target);
+  if (!strayAlertListener) {
+    strayAlertListener = true;
+    globalThis.addEventListener("error", (event) => {
+      const error = event.error;
+      if (!(error instanceof Error) || !/fatal alert/i.test(error.message)) return;
+      if (strayAlertTargets.size === 0) return;
+      event.preventDefault();
+      for (const hear of [...strayAlertTargets]) hear(error);
+    });
+  }
+  return () => strayAlertTargets.delete(target);
+}
+
 /** Connects and completes the handshake within `timeoutMs`; trust is settled on return. */
 export async function dialTls(
   address: Address,
@@ -131,13 +159,22 @@ export async function dialTls(
     ...(material.cert ? { cert: material.cert, key: material.key } : {}),
     ...(options.alpn.length > 0 ? { ALPNProtocols: options.alpn } : {}),
   } as unknown as tls.ConnectionOptions);
+  let stray: Error | undefined;
+  const stopHearing = hearStrayAlerts((error) => {
+    stray ??= error;
+    socket.destroy(error); // settle rejects, if it has not settled yet
+  });
   try {
     await settle(socket, "secureConnect", deadline - performance.now());
+    // An alert can land between the handshake's end and this line.
+    if (stray !== undefined) throw stray;
   } catch (error) {
     socket.destroy();
     raw.destroy();
     const reason = error instanceof DOMException ? "timed out" : describeTlsError(error);
     throw new RuntimeError(`TLS handshake with "${formatAddress(address)}" failed: ${reason}`);
+  } finally {
+    stopHearing();
   }
   const info = peerInfo(socket);
   const unixPath = address.transport === "unix" ? address.path : undefined;
@@ -150,6 +187,7 @@ export async function dialTls(
   // Deno reports a TLS alert after the handshake (a server refusing our certificate) on
   // the TCP socket, not the TLS one: the conn must hear it (and nothing may go unheard).
   raw.on("error", (error: Error) => conn.fail(error));
+  socket.once("close", hearStrayAlerts((error) => conn.fail(error)));
   try {
     const fingerprint = info.certificate?.fingerprint;
     conn.trust = decideTrust(address, name, socket, fingerprint, options, material.prefix ?? "");
