@@ -23,7 +23,7 @@
  */
 
 import { cliCommand } from "../tests/helpers.ts";
-import { freePort, machine, median, referenceTools, run, waitForPort } from "./perf_common.ts";
+import { loadAverage, machine, median, referenceTools, run, withServer } from "./perf_common.ts";
 
 const SECONDS = Number(Deno.env.get("PERF_SECONDS") ?? 3);
 const ROUNDS = Number(Deno.env.get("PERF_ROUNDS") ?? 7);
@@ -42,20 +42,6 @@ const pinClient = PIN && cores > 1 ? ["taskset", "-c", `1-${cores - 1}`] : [];
 
 function argv(prefix: string[], cmd: string, args: string[]): [string, string[]] {
   return prefix.length === 0 ? [cmd, args] : [prefix[0], [...prefix.slice(1), cmd, ...args]];
-}
-
-/** Runs `fn` against a fresh reference echo server on a free port. */
-async function withServer<T>(ref: string, fn: (port: number) => Promise<T>): Promise<T> {
-  const port = freePort();
-  const [cmd, args] = argv(pinServer, `${ref}/echo_server`, [String(port)]);
-  const child = new Deno.Command(cmd, { args, stdout: "null", stderr: "null" }).spawn();
-  try {
-    await waitForPort(port);
-    return await fn(port);
-  } finally {
-    child.kill("SIGKILL");
-    await child.status;
-  }
 }
 
 interface Client {
@@ -145,10 +131,6 @@ function clients(ref: string): Client[] {
   return list;
 }
 
-async function loadAverage(): Promise<string> {
-  return (await Deno.readTextFile("/proc/loadavg")).split(" ").slice(0, 3).join(" ");
-}
-
 const fmt = (n: number) => n.toFixed(0).padStart(7);
 const ratio = (n: number) => n.toFixed(2);
 
@@ -170,10 +152,10 @@ if (import.meta.main) {
     const figures = new Map<string, number[]>(list.map((c) => [c.name, []]));
     for (let round = 0; round < ROUNDS; round++) {
       const order = list.map((_, i) => list[(i + round) % list.length]);
-      const load = await loadAverage();
+      const load = loadAverage();
       const line: string[] = [];
       for (const c of order) {
-        const v = await withServer(ref, (port) => c.measure(port, size));
+        const v = await withServer(ref, (port) => c.measure(port, size), { prefix: pinServer });
         figures.get(c.name)!.push(v);
         line.push(`${c.name} ${v.toFixed(0)}`);
       }
@@ -207,7 +189,7 @@ if (import.meta.main) {
     }
     rows.push(...summary);
   }
-  console.log(`\nload at the end: ${await loadAverage()}`);
+  console.log(`\nload at the end: ${loadAverage()}`);
   console.log(
     "\n| message | deno_client msgs/s | tcpkit bench msgs/s | echo_bench (C) msgs/s " +
       "| tcpkit/deno_client (median of round ratios) | tcpkit/C | deno_client/C |",

@@ -13,31 +13,10 @@
 
 import { sleep } from "../lib/common/time.ts";
 import { cliCommand } from "../tests/helpers.ts";
-import { freePort, machine, median, referenceTools, run, waitForPort } from "./perf_common.ts";
+import { freePort, machine, median, referenceTools, run, withServer } from "./perf_common.ts";
 
 const SECONDS = Number(Deno.env.get("PERF_SECONDS") ?? 3);
 const ROUNDS = Number(Deno.env.get("PERF_ROUNDS") ?? 3);
-/** Runs `fn` against a fresh reference server (echo or discard) on a free port. */
-async function withServer<T>(
-  ref: string,
-  discard: boolean,
-  fn: (port: number) => Promise<T>,
-): Promise<T> {
-  const port = freePort();
-  const child = new Deno.Command(`${ref}/echo_server`, {
-    args: discard ? [String(port), "discard"] : [String(port)],
-    stdout: "null",
-    stderr: "null",
-  }).spawn();
-  try {
-    await waitForPort(port);
-    return await fn(port);
-  } finally {
-    child.kill("SIGKILL");
-    await child.status;
-  }
-}
-
 /** The `tcpkit` task's exact command line (flags and permissions), for `bench ARGS --json`. */
 const cli = cliCommand();
 
@@ -51,7 +30,7 @@ async function echoComparison(ref: string, size: number) {
   const ours: number[] = [];
   const theirs: number[] = [];
   for (let round = 0; round < ROUNDS; round++) {
-    const c = await withServer(ref, false, async (port) => {
+    const c = await withServer(ref, async (port) => {
       const out = await run(`${ref}/echo_bench`, [
         String(port),
         "50",
@@ -60,7 +39,7 @@ async function echoComparison(ref: string, size: number) {
       ]);
       return Number(/msgs\/s (\d+)/.exec(out)![1]);
     });
-    const t = await withServer(ref, false, async (port) => {
+    const t = await withServer(ref, async (port) => {
       const r = await tcpkitBench([
         `127.0.0.1:${port}`,
         "-c",
@@ -114,7 +93,7 @@ async function streamComparison(ref: string) {
     } finally {
       await server.status;
     }
-    const t = await withServer(ref, true, async (port) => {
+    const t = await withServer(ref, async (port) => {
       const r = await tcpkitBench([
         `127.0.0.1:${port}`,
         "--mode",
@@ -127,7 +106,7 @@ async function streamComparison(ref: string) {
         "1s",
       ]);
       return r.sent_bytes_per_sec as number;
-    });
+    }, { discard: true });
     theirs.push(iperf);
     ours.push(t);
     console.log(

@@ -18,7 +18,15 @@
 
 import { sleep } from "../lib/common/time.ts";
 import { cliCommand, LineReader } from "../tests/helpers.ts";
-import { freePort, machine, median, referenceTools, run, waitForPort } from "./perf_common.ts";
+import {
+  freePort,
+  loadAverage,
+  machine,
+  median,
+  referenceTools,
+  run,
+  waitForPort,
+} from "./perf_common.ts";
 
 const SECONDS = Number(Deno.env.get("SECONDS_PER_RUN") ?? 3);
 const ROUNDS = Number(Deno.env.get("ROUNDS") ?? 5);
@@ -38,10 +46,6 @@ function cpuSeconds(pid: number): number {
 function rssMiB(pid: number): number {
   const status = Deno.readTextFileSync(`/proc/${pid}/status`);
   return Number(status.match(/VmRSS:\s*(\d+)/)![1]) / 1024;
-}
-
-function loadAverage(): string {
-  return Deno.readTextFileSync("/proc/loadavg").split(" ").slice(0, 3).join(" ");
 }
 
 /** A relay under test: where it listens and its process. */

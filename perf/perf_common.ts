@@ -1,7 +1,8 @@
 /**
  * Helpers shared by the perf scripts: the reference C tools, running a tool for its
- * output, a free loopback port and waiting for a listener, medians, and the machine
- * line every benchmark record starts with.
+ * output, a free loopback port and waiting for a listener, a fresh reference server per
+ * measurement, medians, the load average, and the machine line every benchmark record
+ * starts with.
  */
 
 import { sleep } from "../lib/common/time.ts";
@@ -47,6 +48,33 @@ export async function waitForPort(port: number): Promise<void> {
     }
   }
   throw new Error(`nothing listening on ${port}`);
+}
+
+/**
+ * Runs `fn` against a fresh reference C `echo_server` (echo, or `discard`) on a free port;
+ * `prefix` goes before its command (e.g. `taskset -c 0`).
+ */
+export async function withServer<T>(
+  ref: string,
+  fn: (port: number) => Promise<T>,
+  { discard = false, prefix = [] as string[] } = {},
+): Promise<T> {
+  const port = freePort();
+  const argv = [...prefix, `${ref}/echo_server`, String(port), ...(discard ? ["discard"] : [])];
+  const child = new Deno.Command(argv[0], { args: argv.slice(1), stdout: "null", stderr: "null" })
+    .spawn();
+  try {
+    await waitForPort(port);
+    return await fn(port);
+  } finally {
+    child.kill("SIGKILL");
+    await child.status;
+  }
+}
+
+/** The 1, 5 and 15 minute load averages, as `/proc/loadavg` shows them. */
+export function loadAverage(): string {
+  return Deno.readTextFileSync("/proc/loadavg").split(" ").slice(0, 3).join(" ");
 }
 
 /** The median; for an even count, the mean of the middle two. */

@@ -200,15 +200,7 @@ export class EchoConnection implements Connection {
       this.#inFlight = 0;
       this.#received += size;
       at = (at + size) % PERIOD;
-      const us = (now - start) * 1000;
-      stats.intervalMessages++;
-      stats.intervalLatency.record(us);
-      if (admit === 2 && client.phase === MEASURE) {
-        stats.messages++;
-        stats.bytesSent += size;
-        stats.bytesReceived += size;
-        stats.latency.record(us);
-      }
+      stats.echoed((now - start) * 1000, size, admit === 2 && client.phase === MEASURE);
       stats.lastCompletionMs = TIME_ORIGIN + now;
       start = now;
     }
@@ -322,15 +314,7 @@ export class EchoConnection implements Connection {
         const measured = this.#measured[this.#head];
         this.#head = this.#head + 1 === this.#pipeline ? 0 : this.#head + 1;
         this.#inFlight--;
-        const us = (now - start) * 1000;
-        stats.intervalMessages++;
-        stats.intervalLatency.record(us);
-        if (measured === 1 && this.#client.phase === MEASURE) {
-          stats.messages++;
-          stats.bytesSent += size;
-          stats.bytesReceived += size;
-          stats.latency.record(us);
-        }
+        stats.echoed((now - start) * 1000, size, measured === 1 && this.#client.phase === MEASURE);
       }
       stats.lastCompletionMs = TIME_ORIGIN + now;
       if (this.#pacer === undefined) this.#startClosed(now, completed);

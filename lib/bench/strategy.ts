@@ -59,6 +59,20 @@ export class WorkerStats {
   intervalMessages = 0;
   intervalLatency = new LatencyHistogram();
 
+  /**
+   * Counts one echoed message of `bytes` bytes with latency `us`: always in the progress
+   * interval, and in the results when `measured` (sent while measuring).
+   */
+  echoed(us: number, bytes: number, measured: boolean) {
+    this.intervalMessages++;
+    this.intervalLatency.record(us);
+    if (!measured) return;
+    this.messages++;
+    this.bytesSent += bytes;
+    this.bytesReceived += bytes;
+    this.latency.record(us);
+  }
+
   error(kind: ErrorKind, text: string) {
     this.errors[kind]++;
     if (this.errorSamples.length < MAX_SAMPLES) this.errorSamples.push(text);
