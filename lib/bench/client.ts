@@ -22,7 +22,6 @@ import {
   type Driver,
   MEASURE,
   STOP,
-  WARMUP,
   WorkerStats,
 } from "./strategy.ts";
 
@@ -107,8 +106,8 @@ export class BenchClient implements Driver {
           this.stats.error("connect", `connection ${id}: cannot connect: ${dialFailure(error)}`);
           return undefined;
         }
-        this.stats.connectLatency.record((performance.now() - start) * 1000);
-        this.stats.connections++;
+        this.stats.measured.connectLatency.record((performance.now() - start) * 1000);
+        this.stats.measured.connections++;
         return plan.mode === "stream"
           ? new StreamConnection(this, id, quota(i), conn)
           : new EchoConnection(this, id, quota(i), conn);
@@ -166,17 +165,20 @@ export class BenchClient implements Driver {
 
   report(): ClientReport {
     const s = this.stats;
+    const t = s.measured;
+    const bytes = t.messages * this.plan.sizeBytes;
     return {
-      messages: s.messages,
-      bytesSent: s.bytesSent,
-      bytesReceived: s.bytesReceived,
-      connections: s.connections,
+      messages: t.messages,
+      bytesSent: bytes,
+      // An upload reads back nothing it counts.
+      bytesReceived: this.plan.mode === "stream" ? 0 : bytes,
+      connections: t.connections,
       mismatches: s.mismatches,
       errors: s.errors,
       errorSamples: s.errorSamples,
-      latency: s.latency.encode(),
-      connectLatency: s.connectLatency.encode(),
-      lastCompletionMs: s.lastCompletionMs,
+      latency: t.latency.encode(),
+      connectLatency: t.connectLatency.encode(),
+      lastCompletionMs: t.lastCompletionMs,
     };
   }
 
@@ -186,12 +188,14 @@ export class BenchClient implements Driver {
    */
   admit(conn: { quota: number }): 0 | 1 | 2 {
     const phase = this.#phase[0];
-    if (phase === MEASURE) {
-      if (conn.quota <= 0) return 0;
-      conn.quota--;
-      return 2;
-    }
-    return phase === WARMUP ? 1 : 0;
+    if (phase === STOP) return 0;
+    // Warmup and measuring take the same path (see Tally): the quota is read and
+    // written in both, and only measuring takes one from it.
+    const measuring = phase === MEASURE ? 1 : 0;
+    const quota = conn.quota;
+    if (quota < measuring) return 0;
+    conn.quota = quota - measuring;
+    return measuring === 1 ? 2 : 1;
   }
 
   #watch() {

@@ -197,11 +197,12 @@ export class EchoConnection implements Connection {
         got += n;
       }
       const now = performance.now();
+      // Read in every phase, so that V8 has seen this before the window opens (Tally).
+      const measuring = client.phase === MEASURE;
       this.#inFlight = 0;
       this.#received += size;
       at = (at + size) % PERIOD;
-      stats.echoed((now - start) * 1000, size, admit === 2 && client.phase === MEASURE);
-      stats.lastCompletionMs = TIME_ORIGIN + now;
+      stats.echoed((now - start) * 1000, admit === 2 && measuring, TIME_ORIGIN + now);
       start = now;
     }
   }
@@ -306,17 +307,17 @@ export class EchoConnection implements Connection {
       this.#partial += n;
       if (this.#partial < size) continue;
       const now = performance.now();
+      const measuring = this.#client.phase === MEASURE;
       let completed = 0;
       while (this.#partial >= size) {
         this.#partial -= size;
         completed++;
         const start = this.#starts[this.#head];
-        const measured = this.#measured[this.#head];
+        const measured = this.#measured[this.#head] === 1 && measuring;
         this.#head = this.#head + 1 === this.#pipeline ? 0 : this.#head + 1;
         this.#inFlight--;
-        stats.echoed((now - start) * 1000, size, measured === 1 && this.#client.phase === MEASURE);
+        stats.echoed((now - start) * 1000, measured, TIME_ORIGIN + now);
       }
-      stats.lastCompletionMs = TIME_ORIGIN + now;
       if (this.#pacer === undefined) this.#startClosed(now, completed);
       else {
         this.release(now);

@@ -44,33 +44,58 @@ export interface ClientPlan {
 /** Most error descriptions kept for the report. */
 const MAX_SAMPLES = 5;
 
+/**
+ * What one phase of a Worker counted. Warmup messages are counted too, in a tally that is
+ * thrown away, so that warmup runs exactly the code that measuring runs and V8 has
+ * optimized all of it before the window opens. (Counting measured messages only, the
+ * first one reached code V8 had not run yet: the client ran deoptimized code for the
+ * first ~0.2 s of every window.)
+ */
+export class Tally {
+  /** Whole messages (bytes are messages x size: every message is sent whole). */
+  messages = 0;
+  connections = 0;
+  latency = new LatencyHistogram();
+  connectLatency = new LatencyHistogram();
+  /**
+   * Absolute time (performance.timeOrigin + now) of the last completion; -Infinity: none.
+   * Not 0: the field holds a double from the start, so the first time written does not
+   * change the shape both tallies share (V8 would deoptimize the code that counts).
+   */
+  lastCompletionMs = -Infinity;
+}
+
 /** Everything one Worker measures, shared by its connections. */
 export class WorkerStats {
-  messages = 0;
-  bytesSent = 0;
-  bytesReceived = 0;
-  connections = 0;
+  /** [warmup, measured]: picked by index, so that both phases take the same path. */
+  readonly #tallies = [new Tally(), new Tally()];
+  /** What the measuring window counted. */
+  readonly measured: Tally = this.#tallies[1];
   mismatches = 0;
   errors: Record<ErrorKind, number> = { connect: 0, closed: 0, reset: 0, stall: 0, other: 0 };
   errorSamples: string[] = [];
-  latency = new LatencyHistogram();
-  connectLatency = new LatencyHistogram();
-  lastCompletionMs = 0;
   intervalMessages = 0;
   intervalLatency = new LatencyHistogram();
 
   /**
-   * Counts one echoed message of `bytes` bytes with latency `us`: always in the progress
-   * interval, and in the results when `measured` (sent while measuring).
+   * The tally a message counts in: the measuring window's when `measured` (admitted
+   * while measuring and completed before the stop), else the warmup's (thrown away).
    */
-  echoed(us: number, bytes: number, measured: boolean) {
+  tally(measured: boolean): Tally {
+    return this.#tallies[measured ? 1 : 0];
+  }
+
+  /**
+   * Counts one echoed message with latency `us`, completed at `atMs` (absolute): in the
+   * progress interval, and in the tally `measured` picks.
+   */
+  echoed(us: number, measured: boolean, atMs: number) {
     this.intervalMessages++;
     this.intervalLatency.record(us);
-    if (!measured) return;
-    this.messages++;
-    this.bytesSent += bytes;
-    this.bytesReceived += bytes;
-    this.latency.record(us);
+    const t = this.#tallies[measured ? 1 : 0];
+    t.messages++;
+    t.latency.record(us);
+    t.lastCompletionMs = atMs;
   }
 
   error(kind: ErrorKind, text: string) {
