@@ -113,6 +113,7 @@ export class EchoConnection implements Connection {
 
   run(): Promise<void> {
     if (this.#pacer === undefined && this.#pipeline === 1 && this.#size <= TURN_MAX) {
+      this.#starts[0] = performance.now();
       this.#turns().catch((error) => this.fail(errorKind(error), describeNetError(error)));
       return this.#finished;
     }
@@ -153,58 +154,74 @@ export class EchoConnection implements Connection {
   /**
    * The closed loop with one message in flight, taking turns as the smallest fast client
    * does: write the message, read until its echo is back, verify it, record its latency,
-   * go again. One async function, its state in locals, and no queue bookkeeping per
-   * message. Reading only after writing is safe: a message of up to TURN_MAX bytes fits
+   * go again. Reading only after writing is safe: a message of up to TURN_MAX bytes fits
    * in the socket buffers on the way there and back.
+   *
+   * The work between the awaits is in the methods below, so that little is live across
+   * an await: V8 saves and restores every live local of an async function at each one.
+   * `#writeAt` is where the message starts in the pattern (the echo has caught up).
    */
   async #turns() {
     const conn = this.#conn;
     const size = this.#size;
-    const stats = this.#stats;
-    const client = this.#client;
-    const buffer = this.#pattern.buffer;
-    const views = this.#views;
-    const starts = this.#starts;
-    // Where this message starts in the pattern; the echo has caught up with the writes.
-    let at = this.#offset;
-    let start = performance.now();
-    while (!this.#done) {
-      const admit = client.admit(this);
-      if (admit === 0) {
-        this.#close();
-        return;
-      }
-      starts[0] = start;
-      this.#inFlight = 1;
+    while (this.#beginTurn()) {
       for (let written = 0; written < size;) {
-        written += await conn.write(new Uint8Array(buffer, at + written, size - written));
+        written += await conn.write(this.#turnBytes(written));
         if (this.#done) return;
       }
       for (let got = 0; got < size;) {
-        const p = at + got;
-        const align = p & 3;
-        const n = await conn.read(views[align]);
-        if (this.#done) return;
-        if (n === null) {
-          this.#closedEarly(1);
-          return;
-        }
-        if (got + n > size) {
-          this.#mismatch(`received ${got + n - size} byte(s) more than sent`);
-          return;
-        }
-        if (!this.#verify(n, p, align, this.#received + got)) return;
+        const n = await conn.read(this.#views[(this.#writeAt + got) & 3]);
+        if (this.#done || !this.#turnRead(n, got)) return;
         got += n;
       }
-      const now = performance.now();
-      // Read in every phase, so that V8 has seen this before the window opens (Tally).
-      const measuring = client.phase === MEASURE;
-      this.#inFlight = 0;
-      this.#received += size;
-      at = (at + size) % PERIOD;
-      stats.echoed((now - start) * 1000, admit === 2 && measuring, TIME_ORIGIN + now);
-      start = now;
+      this.#endTurn();
     }
+  }
+
+  /** Starts a turn if the phases and the quota allow one; closes the connection if not. */
+  #beginTurn(): boolean {
+    if (this.#done) return false;
+    const admit = this.#client.admit(this);
+    if (admit === 0) {
+      this.#close();
+      return false;
+    }
+    this.#measured[0] = admit === 2 ? 1 : 0;
+    this.#inFlight = 1;
+    return true;
+  }
+
+  /** The bytes of the turn's message from byte `written` on. */
+  #turnBytes(written: number): Uint8Array {
+    return new Uint8Array(this.#pattern.buffer, this.#writeAt + written, this.#size - written);
+  }
+
+  /** Checks `n` bytes read after `got` bytes of the echo; false once the connection failed. */
+  #turnRead(n: number | null, got: number): n is number {
+    if (n === null) {
+      this.#closedEarly(1);
+      return false;
+    }
+    if (got + n > this.#size) {
+      this.#mismatch(`received ${got + n - this.#size} byte(s) more than sent`);
+      return false;
+    }
+    const p = this.#writeAt + got;
+    return this.#verify(n, p, p & 3, this.#received + got);
+  }
+
+  /** Ends a turn: counts the message and its latency; the next one starts now. */
+  #endTurn() {
+    const now = performance.now();
+    // Read in every phase, so that V8 has seen this before the window opens (Tally).
+    const measuring = this.#client.phase === MEASURE;
+    const size = this.#size;
+    this.#inFlight = 0;
+    this.#received += size;
+    this.#writeAt = (this.#writeAt + size) % PERIOD;
+    const measured = this.#measured[0] === 1 && measuring;
+    this.#stats.echoed((now - this.#starts[0]) * 1000, measured, TIME_ORIGIN + now);
+    this.#starts[0] = now;
   }
 
   /**
