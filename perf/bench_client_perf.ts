@@ -20,6 +20,12 @@
  * core 0, every client on the other cores, via `taskset`; "0": no pinning), PERF_BASELINE
  * (path of another checkout's main.ts: its `tcpkit bench` runs as a fourth client, for
  * before/after in the same run). Bounded: about ROUNDS x SIZES x 3 x (SECONDS + 1) s.
+ *
+ * PERF_PAIRED=1 measures differently: deno_client and tcpkit run at the same time, pinned to
+ * the same core, each against its own echo_server. The scheduler gives each half the core,
+ * so their throughput ratio is the ratio of CPU per message, and the VM's noise (±15% between
+ * solo rounds) hits both alike. deno_client starts PAIRED_DELAY_MS later, so that its window
+ * (after its 0.3 s settle) lines up with tcpkit's (after start-up and the 1 s warmup).
  */
 
 import { cliCommand } from "../tests/helpers.ts";
@@ -31,6 +37,9 @@ const SIZES = (Deno.env.get("PERF_SIZES") ?? "64,16384").split(",").map(Number);
 const PIN = (Deno.env.get("PERF_PIN") ?? "1") !== "0";
 const BASELINE = Deno.env.get("PERF_BASELINE");
 const CONNS = 50;
+const PAIRED = Deno.env.get("PERF_PAIRED") === "1";
+/** How much later deno_client starts than tcpkit in a paired round. */
+const PAIRED_DELAY_MS = 1000;
 
 const TOOLS_DIR = Deno.env.get("TOOLS_DIR") ??
   new URL("../../shared/tools/", import.meta.url).pathname;
@@ -146,6 +155,12 @@ if (import.meta.main) {
         : "unpinned"),
   );
   for (const c of list) console.log(`  ${c.name}: ${c.shown}`);
+  if (PAIRED) await pairedRounds(ref, list);
+  else await soloRounds(ref, list);
+}
+
+/** The default: each client alone, ROUNDS rounds per size, order rotating. */
+async function soloRounds(ref: string, list: Client[]) {
   const rows: string[] = [];
   for (const size of SIZES) {
     console.log(`\necho ${size} B, ${CONNS} connections`);
@@ -195,5 +210,35 @@ if (import.meta.main) {
       "| tcpkit/deno_client (median of round ratios) | tcpkit/C | deno_client/C |",
   );
   console.log("| --- | --- | --- | --- | --- | --- | --- |");
+  for (const row of rows) console.log(row);
+}
+
+/** PERF_PAIRED=1: deno_client and tcpkit at the same time on one core, ROUNDS pairs per size. */
+async function pairedRounds(ref: string, list: Client[]) {
+  const [denoClient, tcpkit] = list;
+  console.log(`paired: both clients at once, deno_client ${PAIRED_DELAY_MS} ms later`);
+  const rows: string[] = [];
+  for (const size of SIZES) {
+    console.log(`\necho ${size} B, ${CONNS} connections each`);
+    const ratios: number[] = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      const [d, t] = await withServer(ref, (p1) =>
+        withServer(ref, (p2) =>
+          Promise.all([
+            new Promise((r) => setTimeout(r, PAIRED_DELAY_MS)).then(() =>
+              denoClient.measure(p1, size)
+            ),
+            tcpkit.measure(p2, size),
+          ]), { prefix: pinServer }), { prefix: pinServer });
+      ratios.push(t / d);
+      console.log(
+        `  pair ${round + 1}: deno_client ${d.toFixed(0)}, tcpkit ${t.toFixed(0)}` +
+          `  -> tcpkit/deno_client ${ratio(t / d)}`,
+      );
+    }
+    rows.push(`| ${size} B | **${ratio(median(ratios))}×** | ${ratios.map(ratio).join(", ")} |`);
+  }
+  console.log("\n| message | tcpkit/deno_client, paired (median) | pairs |");
+  console.log("| --- | --- | --- |");
   for (const row of rows) console.log(row);
 }
