@@ -6,7 +6,7 @@
 
 import { assertEquals, assertMatch } from "@std/assert";
 import { runCli, startServe } from "./helpers.ts";
-import { needs, run, startTlsServe, withTempDir } from "./tls_helpers.ts";
+import { needs, opensslIssued, startTlsServe, withTempDir } from "./tls_helpers.ts";
 
 /** The server's `closed:` log lines so far. */
 const closedLines = (server: { stderr: { lines: string[] } }) =>
@@ -120,66 +120,18 @@ Deno.test("connect --tls --ca: verified by name; -v shows protocol, cipher, ALPN
 Deno.test(
   needs("connect --tls --ca: a certificate issued by a private CA", ["openssl"], async () => {
     await withTempDir(async (dir) => {
-      await run("openssl", [
-        "req",
-        "-x509",
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:P-256",
-        "-nodes",
-        "-keyout",
-        "ca.key",
-        "-out",
-        "ca.crt",
-        "-days",
-        "2",
-        "-subj",
-        "/CN=Test CA",
-      ], { cwd: dir });
-      await run("openssl", [
-        "req",
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:P-256",
-        "-nodes",
-        "-keyout",
-        "leaf.key",
-        "-out",
-        "leaf.csr",
-        "-subj",
-        "/CN=leaf",
-      ], { cwd: dir });
-      await Deno.writeTextFile(
-        `${dir}/ext.cnf`,
-        "subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\n",
-      );
-      await run("openssl", [
-        "x509",
-        "-req",
-        "-in",
-        "leaf.csr",
-        "-CA",
-        "ca.crt",
-        "-CAkey",
-        "ca.key",
-        "-CAcreateserial",
-        "-out",
-        "leaf.crt",
-        "-days",
-        "2",
-        "-extfile",
-        "ext.cnf",
-      ], { cwd: dir });
+      const leaf = await opensslIssued(dir, "leaf", "/CN=leaf", [
+        "subjectAltName=DNS:localhost,IP:127.0.0.1",
+        "basicConstraints=CA:FALSE",
+      ]);
       const server = await startTlsServe(dir, [
         "--cert",
-        `${dir}/leaf.crt`,
+        leaf.cert,
         "--key",
-        `${dir}/leaf.key`,
+        leaf.key,
       ]);
       try {
-        const ok = await runCli(["connect", "--tls", "--ca", `${dir}/ca.crt`, server.address], {
+        const ok = await runCli(["connect", "--tls", "--ca", leaf.ca, server.address], {
           stdin: "ca",
         });
         assertEquals([ok.code, ok.stdoutText, ok.stderr], [0, "ca", ""]);

@@ -124,6 +124,64 @@ export async function opensslCertificate(
   return { cert, key, fingerprint: await opensslFingerprint(cert) };
 }
 
+/** openssl's arguments for a new P-256 key, unencrypted. */
+const NEW_EC_KEY = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"];
+
+/**
+ * A test CA (`NAME-ca.crt`) and a certificate it issued (`NAME.crt`, `NAME.key`) for
+ * `subject`, with the X.509v3 `extensions` (config lines), all written to `dir`.
+ */
+export async function opensslIssued(
+  dir: string,
+  name: string,
+  subject: string,
+  extensions: string[],
+): Promise<{ ca: string; cert: string; key: string }> {
+  const openssl = (args: string[]) => run("openssl", args, { cwd: dir });
+  await openssl([
+    "req",
+    "-x509",
+    ...NEW_EC_KEY,
+    "-keyout",
+    `${name}-ca.key`,
+    "-out",
+    `${name}-ca.crt`,
+    "-days",
+    "2",
+    "-subj",
+    `/CN=${name} CA`,
+  ]);
+  await openssl([
+    "req",
+    ...NEW_EC_KEY,
+    "-keyout",
+    `${name}.key`,
+    "-out",
+    `${name}.csr`,
+    "-subj",
+    subject,
+  ]);
+  await Deno.writeTextFile(`${dir}/${name}.cnf`, extensions.map((e) => `${e}\n`).join(""));
+  await openssl([
+    "x509",
+    "-req",
+    "-in",
+    `${name}.csr`,
+    "-CA",
+    `${name}-ca.crt`,
+    "-CAkey",
+    `${name}-ca.key`,
+    "-CAcreateserial",
+    "-out",
+    `${name}.crt`,
+    "-days",
+    "2",
+    "-extfile",
+    `${name}.cnf`,
+  ]);
+  return { ca: `${dir}/${name}-ca.crt`, cert: `${dir}/${name}.crt`, key: `${dir}/${name}.key` };
+}
+
 /** `openssl x509 -fingerprint -sha256` as 64 lowercase hex digits. */
 export async function opensslFingerprint(certFile: string): Promise<string> {
   const { stdoutText } = await run("openssl", [

@@ -7,7 +7,7 @@
 
 import { assertEquals, assertMatch } from "@std/assert";
 import { LineReader, randomBytes, runCli, sha256 } from "./helpers.ts";
-import { needs, run, startTlsServe, withTempDir } from "./tls_helpers.ts";
+import { needs, opensslCertificate, run, startTlsServe, withTempDir } from "./tls_helpers.ts";
 
 const MiB = 1024 * 1024;
 
@@ -119,29 +119,11 @@ Deno.test(
     "openssl",
   ], async () => {
     await withTempDir(async (dir) => {
-      await run("openssl", [
-        "req",
-        "-x509",
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:P-256",
-        "-nodes",
-        "-keyout",
-        "k.pem",
-        "-out",
-        "c.pem",
-        "-days",
-        "2",
-        "-subj",
-        "/CN=localhost",
-        "-addext",
-        "subjectAltName=DNS:localhost,IP:127.0.0.1",
-      ], { cwd: dir });
+      const { cert, key } = await opensslCertificate(dir, "ec-pkcs8");
       const socat = spawnTool("socat", [
         "-d",
         "-d",
-        `OPENSSL-LISTEN:0,bind=127.0.0.1,cert=${dir}/c.pem,key=${dir}/k.pem,verify=0`,
+        `OPENSSL-LISTEN:0,bind=127.0.0.1,cert=${cert},key=${key},verify=0`,
         "PIPE",
       ]);
       try {
@@ -151,7 +133,7 @@ Deno.test(
           "connect",
           "--tls",
           "--ca",
-          `${dir}/c.pem`,
+          cert,
           `127.0.0.1:${port}`,
         ], { stdin: data });
         assertEquals(result.code, 0, result.stderr);
@@ -169,32 +151,14 @@ Deno.test(
     ["ncat", "openssl"],
     async () => {
       await withTempDir(async (dir) => {
-        await run("openssl", [
-          "req",
-          "-x509",
-          "-newkey",
-          "ec",
-          "-pkeyopt",
-          "ec_paramgen_curve:P-256",
-          "-nodes",
-          "-keyout",
-          "k.pem",
-          "-out",
-          "c.pem",
-          "-days",
-          "2",
-          "-subj",
-          "/CN=localhost",
-          "-addext",
-          "subjectAltName=DNS:localhost,IP:127.0.0.1",
-        ], { cwd: dir });
+        const { cert, key } = await opensslCertificate(dir, "ec-pkcs8");
         const toClient = randomBytes(3 * MiB);
         const toServer = randomBytes(3 * MiB + 17);
         await Deno.writeFile(`${dir}/to_client.bin`, toClient);
         const port = freePort();
         const ncat = spawnTool("sh", [
           "-c",
-          `exec ncat -v --ssl --ssl-cert "${dir}/c.pem" --ssl-key "${dir}/k.pem" -l 127.0.0.1 ${port} < "${dir}/to_client.bin"`,
+          `exec ncat -v --ssl --ssl-cert "${cert}" --ssl-key "${key}" -l 127.0.0.1 ${port} < "${dir}/to_client.bin"`,
         ]);
         try {
           await ncat.stderr.waitFor(/Listening on 127\.0\.0\.1:/);
@@ -202,7 +166,7 @@ Deno.test(
             "connect",
             "--tls",
             "--ca",
-            `${dir}/c.pem`,
+            cert,
             `127.0.0.1:${port}`,
           ], { stdin: toServer });
           assertEquals(result.code, 0, result.stderr);
@@ -223,33 +187,7 @@ Deno.test(
     ["openssl"],
     async () => {
       await withTempDir(async (dir) => {
-        await run("openssl", [
-          "req",
-          "-x509",
-          "-newkey",
-          "ec",
-          "-pkeyopt",
-          "ec_paramgen_curve:P-256",
-          "-nodes",
-          "-keyout",
-          "k.pem",
-          "-out",
-          "c.pem",
-          "-days",
-          "2",
-          "-subj",
-          "/CN=localhost",
-          "-addext",
-          "subjectAltName=DNS:localhost,IP:127.0.0.1",
-        ], { cwd: dir });
-        const fingerprint = (await run("openssl", [
-          "x509",
-          "-in",
-          `${dir}/c.pem`,
-          "-noout",
-          "-fingerprint",
-          "-sha256",
-        ])).stdoutText.trim().replace(/^.*=/, "");
+        const { cert, key, fingerprint } = await opensslCertificate(dir, "ec-pkcs8");
         // s_server prints its port on stdout, among the data: give it one.
         const port = freePort();
         const server = spawnTool("openssl", [
@@ -257,9 +195,9 @@ Deno.test(
           "-accept",
           `127.0.0.1:${port}`,
           "-cert",
-          `${dir}/c.pem`,
+          cert,
           "-key",
-          `${dir}/k.pem`,
+          key,
           "-alpn",
           "h2,http/1.1",
           "-naccept",
@@ -273,7 +211,8 @@ Deno.test(
             "connect",
             "--tls",
             "--pin",
-            fingerprint,
+            // As openssl prints it: upper case, colon-separated.
+            fingerprint.toUpperCase().match(/../g)!.join(":"),
             "--alpn",
             "h2",
             "-v",
@@ -281,7 +220,7 @@ Deno.test(
           ], { stdin: data });
           assertMatch(
             result.stderr,
-            /tcpkit: TLS TLSv1\.3 TLS_\w+, ALPN h2, certificate sha256:[0-9a-f]{64} \(CN=localhost\), pinned\n/,
+            /tcpkit: TLS TLSv1\.3 TLS_\w+, ALPN h2, certificate sha256:[0-9a-f]{64} \(CN=ec-pkcs8\), pinned\n/,
           );
           const received = await server.stdout;
           assertEquals(await sha256(received), await sha256(data));

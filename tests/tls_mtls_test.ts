@@ -6,57 +6,20 @@
 
 import { assert, assertEquals, assertMatch } from "@std/assert";
 import { runCli } from "./helpers.ts";
-import { needs, opensslFingerprint, run, startTlsServe, withTempDir } from "./tls_helpers.ts";
-
-const EC = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"];
+import {
+  needs,
+  opensslFingerprint,
+  opensslIssued,
+  startTlsServe,
+  withTempDir,
+} from "./tls_helpers.ts";
 
 /** A CA (`NAME-ca.crt`) and a client certificate it issued (`NAME.crt`, `NAME.key`). */
-async function clientCertificate(dir: string, name: string, subject: string) {
-  await run("openssl", [
-    "req",
-    "-x509",
-    ...EC,
-    "-keyout",
-    `${name}-ca.key`,
-    "-out",
-    `${name}-ca.crt`,
-    "-days",
-    "2",
-    "-subj",
-    `/CN=${name} CA`,
-  ], { cwd: dir });
-  await run("openssl", [
-    "req",
-    ...EC,
-    "-keyout",
-    `${name}.key`,
-    "-out",
-    `${name}.csr`,
-    "-subj",
-    subject,
-  ], { cwd: dir });
-  await Deno.writeTextFile(
-    `${dir}/client.cnf`,
-    "basicConstraints=CA:FALSE\nextendedKeyUsage=clientAuth\n",
-  );
-  await run("openssl", [
-    "x509",
-    "-req",
-    "-in",
-    `${name}.csr`,
-    "-CA",
-    `${name}-ca.crt`,
-    "-CAkey",
-    `${name}-ca.key`,
-    "-CAcreateserial",
-    "-out",
-    `${name}.crt`,
-    "-days",
-    "2",
-    "-extfile",
-    "client.cnf",
-  ], { cwd: dir });
-  return { ca: `${dir}/${name}-ca.crt`, cert: `${dir}/${name}.crt`, key: `${dir}/${name}.key` };
+function clientCertificate(dir: string, name: string, subject: string) {
+  return opensslIssued(dir, name, subject, [
+    "basicConstraints=CA:FALSE",
+    "extendedKeyUsage=clientAuth",
+  ]);
 }
 
 Deno.test(
