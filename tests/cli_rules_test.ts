@@ -11,6 +11,27 @@ import { checkInteractiveFlags } from "../lib/connect/options.ts";
 
 /** argv and a substring of the usage error it must raise. */
 type Refused = [argv: string[], error: string];
+/** What `--tls` alone parses to, for connect and bench (and serve's --forward-tls). */
+const NO_CLIENT_TLS = {
+  caFile: undefined,
+  pin: undefined,
+  insecure: false,
+  servername: undefined,
+  alpn: [],
+  certFile: undefined,
+  keyFile: undefined,
+};
+
+/** What `serve --tls` alone parses to. */
+const NO_SERVE_TLS = {
+  certFile: undefined,
+  keyFile: undefined,
+  ephemeral: false,
+  names: [],
+  certOut: undefined,
+  clientCaFile: undefined,
+};
+
 /** argv and some of the options it must build (compared key by key). */
 type Accepted = [argv: string[], expected: Record<string, unknown>];
 
@@ -166,16 +187,7 @@ Deno.test("serve --forward-tls: cross-flag rules", () => {
       target,
       connectTimeoutMs: 5000,
       dump: undefined,
-      tls: {
-        caFile: undefined,
-        pin: undefined,
-        insecure: false,
-        servername: undefined,
-        alpn: [],
-        certFile: undefined,
-        keyFile: undefined,
-        ...extra,
-      },
+      tls: { ...NO_CLIENT_TLS, ...extra },
     },
   });
   check(
@@ -231,14 +243,7 @@ Deno.test("serve --forward-tls: cross-flag rules", () => {
       // Both sides: serve's --tls is the clients' side, --forward-tls the upstream's.
       [[...relay, "--tls", "--tls-ephemeral", "--forward-insecure"], {
         ...tls({ insecure: true }),
-        tls: {
-          certFile: undefined,
-          keyFile: undefined,
-          ephemeral: true,
-          names: [],
-          certOut: undefined,
-          clientCaFile: undefined,
-        },
+        tls: { ...NO_SERVE_TLS, ephemeral: true },
       }],
       [["serve", "--forward", ":9000"], {
         forward: { target, connectTimeoutMs: 5000, dump: undefined },
@@ -366,24 +371,10 @@ Deno.test("serve: TLS flag rules", () => {
     [
       [["serve"], { tls: undefined }],
       [["serve", "--tls"], {
-        tls: {
-          certFile: undefined,
-          keyFile: undefined,
-          ephemeral: false,
-          names: [],
-          certOut: undefined,
-          clientCaFile: undefined,
-        },
+        tls: NO_SERVE_TLS,
       }],
       [["serve", "--tls", "--tls-name", "Example.Test", "--tls-name", "10.0.0.1"], {
-        tls: {
-          certFile: undefined,
-          keyFile: undefined,
-          ephemeral: false,
-          names,
-          certOut: undefined,
-          clientCaFile: undefined,
-        },
+        tls: { ...NO_SERVE_TLS, names },
       }],
     ],
   );
@@ -394,16 +385,7 @@ Deno.test("connect and bench: TLS flag rules", () => {
   const colons = pin.toUpperCase().match(/../g)!.join(":");
   for (const command of ["connect", "bench"]) {
     const tls = (extra: Record<string, unknown>) => ({
-      tls: {
-        caFile: undefined,
-        pin: undefined,
-        insecure: false,
-        servername: undefined,
-        alpn: [],
-        certFile: undefined,
-        keyFile: undefined,
-        ...extra,
-      },
+      tls: { ...NO_CLIENT_TLS, ...extra },
     });
     check(
       [

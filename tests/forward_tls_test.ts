@@ -6,23 +6,9 @@
  */
 
 import { assertEquals, assertMatch, assertStringIncludes } from "@std/assert";
-import { writeAll } from "../lib/common/io.ts";
 import { randomBytes, runCli, sha256, startServe } from "./helpers.ts";
-import { readAll } from "./serve_helpers.ts";
+import { roundTrip } from "./serve_helpers.ts";
 import { startTlsServe, withTempDir } from "./tls_helpers.ts";
-
-/** Sends `data` over plain TCP, half-closes, and returns everything that came back. */
-async function plainRoundTrip(port: number, data: Uint8Array): Promise<Uint8Array> {
-  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
-  try {
-    const reading = readAll(conn);
-    await writeAll(conn, data);
-    await conn.closeWrite();
-    return await reading;
-  } finally {
-    conn.close();
-  }
-}
 
 /** A `serve --tls --tls-ephemeral` echo upstream with its certificate written to `dir`. */
 function tlsUpstream(dir: string) {
@@ -42,7 +28,7 @@ Deno.test("forward --forward-tls: plain client -> relay -> pinned TLS upstream, 
     ]);
     try {
       const payloads = [randomBytes(1), randomBytes(3 * 1024 * 1024 + 17), randomBytes(70_001)];
-      const echoed = await Promise.all(payloads.map((p) => plainRoundTrip(relay.port, p)));
+      const echoed = await Promise.all(payloads.map((p) => roundTrip(relay.port, p)));
       for (let i = 0; i < payloads.length; i++) {
         assertEquals(await sha256(echoed[i]), await sha256(payloads[i]), `client ${i}`);
       }
@@ -125,9 +111,9 @@ Deno.test("forward --forward-tls: an untrusted upstream closes each client, logg
     ]);
     try {
       for (let i = 0; i < 2; i++) {
-        assertEquals((await plainRoundTrip(unverified.port, randomBytes(100))).length, 0);
+        assertEquals((await roundTrip(unverified.port, randomBytes(100))).length, 0);
       }
-      assertEquals((await plainRoundTrip(pinned.port, randomBytes(100))).length, 0);
+      assertEquals((await roundTrip(pinned.port, randomBytes(100))).length, 0);
       const line = await unverified.stderr.waitFor(/^\[#2\] .* closed: (.*)$/);
       assertStringIncludes(line[1], "upstream untrusted (certificate of ");
       assertStringIncludes(
@@ -164,7 +150,7 @@ Deno.test("forward --forward-tls: --forward-insecure relays with a warning at st
     ]);
     try {
       const data = randomBytes(10_000);
-      assertEquals(await plainRoundTrip(relay.port, data), data);
+      assertEquals(await roundTrip(relay.port, data), data);
     } finally {
       assertEquals(await relay.stop(), 0);
       assertEquals(await upstream.stop(), 0);
