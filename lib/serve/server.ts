@@ -16,6 +16,7 @@ import { closeQuietly } from "../common/io.ts";
 import { forward, type ForwardConfig, RelayError } from "./forward.ts";
 import type { TlsServerCredentials } from "../tls/credentials.ts";
 import { TlsHandshakeFailed } from "../tls/errors.ts";
+import { clientCertificateOf } from "../tls/info.ts";
 
 /** What one server loop needs besides its listener. */
 export interface ServerContext {
@@ -171,7 +172,7 @@ export async function runServer(listener: Deno.Listener, ctx: ServerContext): Pr
   async function handle(conn: Deno.Conn, tracked: Tracked) {
     const peer = peerOf(conn);
     const startMs = performance.now();
-    ctx.log({ event: "open", id: tracked.id, peer, upstream, client: tlsClientOf(conn) });
+    ctx.log({ event: "open", id: tracked.id, peer, upstream, client: clientCertificateOf(conn) });
     let reason: CloseReason = "client closed";
     let message: string | undefined;
     try {
@@ -249,11 +250,4 @@ interface Tracked {
 
 function peerOf(conn: Deno.Conn): string {
   return formatNetAddr(conn.remoteAddr);
-}
-
-/** A TLS client certificate's subject and fingerprint (mTLS), for the open event. */
-export function tlsClientOf(conn: Deno.Conn): string | undefined {
-  const certificate = (conn as { tls?: { certificate?: { subject: string; fingerprint: string } } })
-    .tls?.certificate;
-  return certificate && `${certificate.subject} sha256:${certificate.fingerprint}`;
 }

@@ -16,7 +16,8 @@ import { describeNetError, RuntimeError } from "../common/errors.ts";
 import { closeQuietly } from "../common/io.ts";
 import type { LogEvent } from "./log.ts";
 import { bridge } from "../common/pipe.ts";
-import { bindListener, tlsClientOf } from "./server.ts";
+import { bindListener } from "./server.ts";
+import { clientCertificateOf } from "../tls/info.ts";
 import { listeningTls, loadTls } from "./tls.ts";
 import { TlsHandshakeFailed } from "../tls/errors.ts";
 import { StdinRingReader } from "../common/stdin_reader.ts";
@@ -46,7 +47,7 @@ export async function serveStdio(
   }
   if ("setNoDelay" in conn) (conn as Deno.TcpConn).setNoDelay(true);
   const peer = formatNetAddr(conn.remoteAddr);
-  log({ event: "open", id: 1, peer, client: tlsClientOf(conn) });
+  log({ event: "open", id: 1, peer, client: clientCertificateOf(conn) });
   const startMs = performance.now();
   const stdin = new StdinRingReader();
   try {

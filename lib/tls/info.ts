@@ -27,6 +27,15 @@ export interface TlsPeerInfo {
   certificate: TlsCertificateInfo | undefined;
 }
 
+/**
+ * A served conn's client certificate (mTLS) as `SUBJECT sha256:HEX`, for the open event;
+ * undefined for plain conns and clients that sent none.
+ */
+export function clientCertificateOf(conn: Deno.Conn): string | undefined {
+  const certificate = (conn as Partial<{ tls: TlsPeerInfo }>).tls?.certificate;
+  return certificate && `${certificate.subject} ${formatFingerprint(certificate.fingerprint)}`;
+}
+
 /** Reads the session's facts from a connected node:tls socket. */
 export function peerInfo(socket: TLSSocket): TlsPeerInfo {
   const cert = socket.getPeerCertificate() as PeerCertificate | Record<string, never>;
