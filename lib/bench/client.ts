@@ -8,6 +8,7 @@
 
 import process from "node:process";
 import { dial } from "../common/dial.ts";
+import { ReceiveArena, receiveBytes } from "./arena.ts";
 import { mapBounded } from "../common/pool.ts";
 import { ConnectSlot } from "./connect_rate.ts";
 import { ClockAlarm } from "./clock.ts";
@@ -16,11 +17,11 @@ import { Pacer } from "./pacer.ts";
 import { StreamConnection } from "./stream.ts";
 import type { ErrorKind } from "./report.ts";
 import {
+  admitIn,
   type ClientPlan,
   type Connection,
   dialFailure,
   type Driver,
-  MEASURE,
   STOP,
   WorkerStats,
 } from "./strategy.ts";
@@ -96,6 +97,10 @@ export class BenchClient implements Driver {
     if (plan.mode === "connect") {
       conns = indices.map((i) => new ConnectSlot(this, plan.firstConnection + i, quota(i)));
     } else {
+      const arena = new ReceiveArena(
+        plan.mode === "echo" ? plan.connections : 0,
+        receiveBytes(plan.sizeBytes, plan.pipeline),
+      );
       conns = await mapBounded(indices, CONNECT_CONCURRENCY, async (i) => {
         const id = plan.firstConnection + i;
         const start = performance.now();
@@ -110,7 +115,7 @@ export class BenchClient implements Driver {
         this.stats.measured.connections++;
         return plan.mode === "stream"
           ? new StreamConnection(this, id, quota(i), conn)
-          : new EchoConnection(this, id, quota(i), conn);
+          : new EchoConnection(this, id, quota(i), conn, arena);
       });
     }
     this.#conns = conns.filter((c): c is Connection => c !== undefined);
@@ -187,15 +192,7 @@ export class BenchClient implements Driver {
    * message is measured: 0 no, 1 yes (warmup, not measured), 2 yes (measured).
    */
   admit(conn: { quota: number }): 0 | 1 | 2 {
-    const phase = this.#phase[0];
-    if (phase === STOP) return 0;
-    // Warmup and measuring take the same path (see Tally): the quota is read and
-    // written in both, and only measuring takes one from it.
-    const measuring = phase === MEASURE ? 1 : 0;
-    const quota = conn.quota;
-    if (quota < measuring) return 0;
-    conn.quota = quota - measuring;
-    return measuring === 1 ? 2 : 1;
+    return admitIn(this.#phase[0], conn);
   }
 
   #watch() {

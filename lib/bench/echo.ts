@@ -16,10 +16,13 @@ import { Buffer } from "node:buffer";
 import { describeNetError } from "../common/errors.ts";
 import { formatDuration } from "../common/format.ts";
 import { closeQuietly } from "../common/io.ts";
+import { type ReceiveArena, receiveBytes } from "./arena.ts";
+import { loopNow } from "./loop_time.ts";
 import type { Pacer } from "./pacer.ts";
 import type { ErrorKind } from "./report.ts";
 import { CHUNK, firstDifference, hex, pattern, patternOffset, PERIOD, words } from "./pattern.ts";
 import {
+  admitIn,
   type Connection,
   type Driver,
   errorKind,
@@ -42,40 +45,55 @@ const SHORT_COMPARE = 256;
 
 /** Request/reply on one connection: closed loop, or open loop on a schedule. */
 export class EchoConnection implements Connection {
+  // The fields the closed loop touches on every message come first, so that they share
+  // the object's first cache lines (with 50 connections, each is cold when its turn comes).
+  #done = false;
   quota: number;
   readonly #client: Driver;
   readonly #stats: WorkerStats;
   readonly #conn: Deno.Conn;
-  readonly #id: number;
   readonly #size: number;
-  readonly #pipeline: number;
-  readonly #offset: number;
-  readonly #pattern = pattern();
-  readonly #pattern32 = words(this.#pattern);
-  readonly #buf: Uint8Array;
-  readonly #buf32: Uint32Array;
-  readonly #bufNative: Buffer;
-  readonly #patternNative: Buffer;
-  readonly #views: Uint8Array[];
-  /** Start (or intended start) times of messages in flight, a ring of `pipeline` slots. */
-  readonly #starts: Float64Array;
-  readonly #measured: Uint8Array;
-  #head = 0;
-  #tail = 0;
-  #inFlight = 0;
-  /** Stream offsets: bytes queued for sending, written, and received. */
-  #queued = 0;
-  #written = 0;
-  #received = 0;
-  #partial = 0;
   /**
    * Where the next write and the next read are in the pattern, kept below PERIOD so the
    * arithmetic stays on small integers (a byte count past 2^31 would make `%` a float op).
    */
   #writeAt: number;
   #readAt: number;
+  #inFlight = 0;
+  /** Stream offsets: bytes queued for sending, written, and received. */
+  #received = 0;
+  /**
+   * The turn's message (#turns): when it started, and whether it is measured. Starts as a
+   * fraction so the field holds a double from the first (V8 would deoptimize on a change).
+   */
+  #turnStart = 0.5;
+  #turnMeasured = false;
+  readonly #offset: number;
+  readonly #pattern = pattern();
+  readonly #pattern32 = words(this.#pattern);
+  /** The Worker's receive arena (arena.ts), its words, and where this connection's slice is. */
+  readonly #rx: Uint8Array;
+  readonly #rx32: Uint32Array;
+  readonly #rxAt: number;
+  readonly #views: Uint8Array[];
+  readonly #readView: Uint8Array;
+  readonly #id: number;
+  readonly #pipeline: number;
+  /** This connection's slice, for the native compare. */
+  readonly #rxNative: Buffer;
+  readonly #patternNative: Buffer;
+  /** Start (or intended start) times of messages in flight, a ring of `pipeline` slots. */
+  readonly #starts: Float64Array;
+  readonly #measured: Uint8Array;
+  /** Whether the connection takes turns (#turns) rather than pipelining. */
+  #turnsMode = false;
+  #head = 0;
+  #tail = 0;
+  #queued = 0;
+  #written = 0;
+  /** Bytes received since the last whole echoed message (#readLoop). */
+  #partial = 0;
   #writing = false;
-  #done = false;
   #finish!: () => void;
   readonly #finished = new Promise<void>((resolve) => this.#finish = resolve);
   // Open loop: message k is due at #scheduleStart + (k + #phase) * #intervalMs.
@@ -85,7 +103,7 @@ export class EchoConnection implements Connection {
   #intervalMs = 0;
   #sent = 0;
 
-  constructor(client: Driver, id: number, quota: number, conn: Deno.Conn) {
+  constructor(client: Driver, id: number, quota: number, conn: Deno.Conn, arena: ReceiveArena) {
     this.#client = client;
     this.#stats = client.stats;
     this.#conn = conn;
@@ -95,13 +113,19 @@ export class EchoConnection implements Connection {
     this.#pipeline = client.plan.pipeline;
     this.#offset = patternOffset(id);
     this.#writeAt = this.#readAt = this.#offset;
-    const bufLen = Math.min(CHUNK, Math.max(16 * 1024, this.#size * this.#pipeline));
-    this.#buf = new Uint8Array((bufLen + 7) & ~3);
-    this.#buf32 = words(this.#buf);
-    // Buffer#compare is a native memcmp: ~20x faster than a JS loop on large reads.
-    this.#bufNative = Buffer.from(this.#buf.buffer, 0, this.#buf.length);
+    const rxLen = receiveBytes(this.#size, this.#pipeline);
+    this.#rx = arena.bytes;
+    this.#rx32 = arena.words;
+    this.#rxAt = arena.take();
+    // Buffer#compare is a native memcmp: ~20x faster than a JS loop on large reads. Over the
+    // slice alone, so its offsets stay small: Deno's compare checks `targetEnd` against the
+    // source's length (the pattern's), not the target's.
+    this.#rxNative = Buffer.from(this.#rx.buffer, this.#rxAt, rxLen + 3);
     this.#patternNative = Buffer.from(this.#pattern.buffer, 0, this.#pattern.length);
-    this.#views = [0, 1, 2, 3].map((a) => this.#buf.subarray(a, a + bufLen));
+    this.#views = [0, 1, 2, 3].map((a) =>
+      this.#rx.subarray(this.#rxAt + a, this.#rxAt + a + rxLen)
+    );
+    this.#readView = this.#views[this.#offset & 3];
     this.#starts = new Float64Array(this.#pipeline);
     this.#measured = new Uint8Array(this.#pipeline);
   }
@@ -113,7 +137,8 @@ export class EchoConnection implements Connection {
 
   run(): Promise<void> {
     if (this.#pacer === undefined && this.#pipeline === 1 && this.#size <= TURN_MAX) {
-      this.#starts[0] = performance.now();
+      this.#turnsMode = true;
+      this.#turnStart = performance.now();
       this.#turns().catch((error) => this.fail(errorKind(error), describeNetError(error)));
       return this.#finished;
     }
@@ -164,31 +189,38 @@ export class EchoConnection implements Connection {
   async #turns() {
     const conn = this.#conn;
     const size = this.#size;
-    while (this.#beginTurn()) {
+    let phase = this.#client.phase;
+    while (this.#beginTurn(phase)) {
       for (let written = 0; written < size;) {
         written += await conn.write(this.#turnBytes(written));
         if (this.#done) return;
       }
       for (let got = 0; got < size;) {
-        const n = await conn.read(this.#views[(this.#writeAt + got) & 3]);
+        const n = await conn.read(this.#turnView(got));
         if (this.#done || !this.#turnRead(n, got)) return;
         got += n;
       }
-      this.#endTurn();
+      phase = this.#endTurn();
     }
   }
 
-  /** Starts a turn if the phases and the quota allow one; closes the connection if not. */
-  #beginTurn(): boolean {
+  /** Starts a turn if `phase` and the quota allow one; closes the connection if not. */
+  #beginTurn(phase: number): boolean {
     if (this.#done) return false;
-    const admit = this.#client.admit(this);
+    const admit = admitIn(phase, this);
     if (admit === 0) {
       this.#close();
       return false;
     }
-    this.#measured[0] = admit === 2 ? 1 : 0;
+    this.#turnMeasured = admit === 2;
     this.#inFlight = 1;
     return true;
+  }
+
+  /** Where to read the turn's echo after `got` bytes: aligned with the pattern. */
+  #turnView(got: number): Uint8Array {
+    const align = (this.#writeAt + got) & 3;
+    return align === (this.#offset & 3) ? this.#readView : this.#views[align];
   }
 
   /** The bytes of the turn's message from byte `written` on. */
@@ -210,18 +242,25 @@ export class EchoConnection implements Connection {
     return this.#verify(n, p, p & 3, this.#received + got);
   }
 
-  /** Ends a turn: counts the message and its latency; the next one starts now. */
-  #endTurn() {
-    const now = performance.now();
+  /**
+   * Ends a turn: counts the message and its latency; the next one starts now. Both ends
+   * are stamped with the event loop's turn (loop_time.ts): the echo was in its buffer
+   * when the turn began. Returns the phase, read once for the end of this message and
+   * the admission of the next.
+   */
+  #endTurn(): number {
+    const now = loopNow();
+    const phase = this.#client.phase;
     // Read in every phase, so that V8 has seen this before the window opens (Tally).
-    const measuring = this.#client.phase === MEASURE;
+    const measuring = phase === MEASURE;
     const size = this.#size;
     this.#inFlight = 0;
     this.#received += size;
     this.#writeAt = (this.#writeAt + size) % PERIOD;
-    const measured = this.#measured[0] === 1 && measuring;
-    this.#stats.echoed((now - this.#starts[0]) * 1000, measured, TIME_ORIGIN + now);
-    this.#starts[0] = now;
+    const measured = this.#turnMeasured && measuring;
+    this.#stats.echoed((now - this.#turnStart) * 1000, measured, TIME_ORIGIN + now);
+    this.#turnStart = now;
+    return phase;
   }
 
   /**
@@ -229,19 +268,20 @@ export class EchoConnection implements Connection {
    * at `p`; reports the first wrong byte (byte `streamAt` + i of the echo) if not.
    */
   #verify(n: number, p: number, align: number, streamAt: number): boolean {
-    const buf = this.#buf;
+    const rx = this.#rx;
+    const at = this.#rxAt + align;
     const pattern = this.#pattern;
     // Short reads: a word-wise loop beats the native compare's call overhead.
     if (
       n <= SHORT_COMPARE
-        ? firstDifference(buf, align, pattern, p, n, this.#buf32, this.#pattern32) < 0
-        : this.#patternNative.compare(this.#bufNative, align, align + n, p, p + n) === 0
+        ? firstDifference(rx, at, pattern, p, n, this.#rx32, this.#pattern32) < 0
+        : this.#patternNative.compare(this.#rxNative, align, align + n, p, p + n) === 0
     ) {
       return true;
     }
-    const bad = firstDifference(buf, align, pattern, p, n, this.#buf32, this.#pattern32);
+    const bad = firstDifference(rx, at, pattern, p, n, this.#rx32, this.#pattern32);
     this.#mismatch(
-      `byte ${streamAt + bad} of the echo is ${hex(buf[align + bad])}, expected ${
+      `byte ${streamAt + bad} of the echo is ${hex(rx[at + bad])}, expected ${
         hex(pattern[p + bad])
       }`,
     );
@@ -357,7 +397,8 @@ export class EchoConnection implements Connection {
 
   checkStall(now: number, limitMs: number) {
     if (this.#done || this.#inFlight === 0) return;
-    if (now - this.#starts[this.#head] > limitMs) {
+    const oldest = this.#turnsMode ? this.#turnStart : this.#starts[this.#head];
+    if (now - oldest > limitMs) {
       this.fail("stall", `connection ${this.#id}: no reply within ${formatDuration(limitMs)}`);
     }
   }

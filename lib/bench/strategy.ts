@@ -123,6 +123,21 @@ export interface Driver {
   admit(conn: { quota: number }): 0 | 1 | 2;
 }
 
+/**
+ * Whether a connection may start another message in `phase`, and whether that message is
+ * measured: 0 no, 1 yes (warmup, not measured), 2 yes (measured). Warmup and measuring
+ * take the same path (see Tally): the quota is read and written in both, and only
+ * measuring takes one from it.
+ */
+export function admitIn(phase: number, conn: { quota: number }): 0 | 1 | 2 {
+  if (phase === STOP) return 0;
+  const measuring = phase === MEASURE ? 1 : 0;
+  const quota = conn.quota;
+  if (quota < measuring) return 0;
+  conn.quota = quota - measuring;
+  return measuring === 1 ? 2 : 1;
+}
+
 /** What every connection strategy offers the driver. */
 export interface Connection {
   /** Sends until the phases or the quota say stop; resolves once closed. */
