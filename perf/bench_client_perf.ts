@@ -24,8 +24,8 @@
  * PERF_PAIRED=1 measures differently: deno_client and tcpkit run at the same time, pinned to
  * the same core, each against its own echo_server. The scheduler gives each half the core,
  * so their throughput ratio is the ratio of CPU per message, and the VM's noise (±15% between
- * solo rounds) hits both alike. deno_client starts PAIRED_DELAY_MS later, so that its window
- * (after its 0.3 s settle) lines up with tcpkit's (after start-up and the 1 s warmup).
+ * solo rounds) hits both alike. The window is counted from outside, by the servers' sockets
+ * (see pairedRounds), so both are measured over the same seconds. Needs `ss` (iproute2).
  */
 
 import { cliCommand } from "../tests/helpers.ts";
@@ -38,8 +38,10 @@ const PIN = (Deno.env.get("PERF_PIN") ?? "1") !== "0";
 const BASELINE = Deno.env.get("PERF_BASELINE");
 const CONNS = 50;
 const PAIRED = Deno.env.get("PERF_PAIRED") === "1";
-/** How much later deno_client starts than tcpkit in a paired round. */
-const PAIRED_DELAY_MS = 1000;
+/** Paired: how long both run before the window opens (tcpkit's start-up, its 1 s warmup, settling). */
+const PAIRED_SETTLE_MS = 2500;
+/** Paired: how much longer than the window each client runs. */
+const PAIRED_EXTRA_S = 4;
 
 const TOOLS_DIR = Deno.env.get("TOOLS_DIR") ??
   new URL("../../shared/tools/", import.meta.url).pathname;
@@ -57,8 +59,15 @@ interface Client {
   name: string;
   /** The command line, PORT and SIZE standing for the values. */
   shown: string;
-  /** Measures msgs/s against the server on `port`. */
-  measure(port: number, size: number): Promise<number>;
+  /** The pinned command that runs the client against `port` for `seconds` of measuring. */
+  argv(port: number, size: number, seconds: number): [string, string[]];
+  /** Its msgs/s from what it printed; throws when it reported errors. */
+  parse(output: string): number;
+}
+
+/** Runs `client` alone against the server on `port`: its own msgs/s. */
+async function measure(client: Client, port: number, size: number): Promise<number> {
+  return client.parse(await run(...client.argv(port, size, SECONDS)));
 }
 
 /**
@@ -77,7 +86,7 @@ function taskArgs(main: string | undefined): string[] {
 function tcpkitClient(name: string, main: string | undefined): Client {
   const cli = cliCommand();
   const base = taskArgs(main);
-  const flags = (port: number | string, size: number | string) => [
+  const flags = (port: number | string, size: number | string, seconds: number) => [
     "bench",
     `127.0.0.1:${port}`,
     "-c",
@@ -85,16 +94,17 @@ function tcpkitClient(name: string, main: string | undefined): Client {
     "-s",
     String(size),
     "-d",
-    `${SECONDS}s`,
+    `${seconds}s`,
     "--json",
     "-q",
   ];
   return {
     name,
-    shown: ["deno", ...base, ...flags("PORT", "SIZE")].join(" "),
-    async measure(port, size) {
-      const [cmd, args] = argv(pinClient, cli.command, [...base, ...flags(port, size)]);
-      const r = JSON.parse(await run(cmd, args)).result;
+    shown: ["deno", ...base, ...flags("PORT", "SIZE", SECONDS)].join(" "),
+    argv: (port, size, seconds) =>
+      argv(pinClient, cli.command, [...base, ...flags(port, size, seconds)]),
+    parse(output) {
+      const r = JSON.parse(output).result;
       if (r.errors || r.mismatches) {
         throw new Error(`${name} reported errors: ${JSON.stringify(r.error_samples)}`);
       }
@@ -103,38 +113,52 @@ function tcpkitClient(name: string, main: string | undefined): Client {
   };
 }
 
+/** A client that prints `msgs/s N` (the reference tools). */
+function plainClient(
+  name: string,
+  cmd: string,
+  args: (port: number, size: number, seconds: number) => string[],
+  shown: string,
+): Client {
+  return {
+    name,
+    shown,
+    argv: (port, size, seconds) => argv(pinClient, cmd, args(port, size, seconds)),
+    parse(output) {
+      const found = /msgs\/s (\d+)/.exec(output);
+      if (found === null) throw new Error(`${name} printed no rate: ${output}`);
+      return Number(found[1]);
+    },
+  };
+}
+
 function clients(ref: string): Client[] {
   const list: Client[] = [
-    {
-      name: "deno_client",
-      shown: `deno run -A ${TOOLS_DIR}deno_client.ts PORT ${CONNS} SIZE ${SECONDS}`,
-      async measure(port, size) {
-        const [cmd, args] = argv(pinClient, Deno.execPath(), [
-          "run",
-          "-A",
-          `${TOOLS_DIR}deno_client.ts`,
-          String(port),
-          String(CONNS),
-          String(size),
-          String(SECONDS),
-        ]);
-        return Number(/msgs\/s (\d+)/.exec(await run(cmd, args))![1]);
-      },
-    },
+    plainClient(
+      "deno_client",
+      Deno.execPath(),
+      (
+        port,
+        size,
+        seconds,
+      ) => [
+        "run",
+        "-A",
+        `${TOOLS_DIR}deno_client.ts`,
+        String(port),
+        String(CONNS),
+        String(size),
+        String(seconds),
+      ],
+      `deno run -A ${TOOLS_DIR}deno_client.ts PORT ${CONNS} SIZE ${SECONDS}`,
+    ),
     tcpkitClient("tcpkit", undefined),
-    {
-      name: "echo_bench",
-      shown: `${ref}/echo_bench PORT ${CONNS} SIZE ${SECONDS}`,
-      async measure(port, size) {
-        const [cmd, args] = argv(pinClient, `${ref}/echo_bench`, [
-          String(port),
-          String(CONNS),
-          String(size),
-          String(SECONDS),
-        ]);
-        return Number(/msgs\/s (\d+)/.exec(await run(cmd, args))![1]);
-      },
-    },
+    plainClient(
+      "echo_bench",
+      `${ref}/echo_bench`,
+      (port, size, seconds) => [String(port), String(CONNS), String(size), String(seconds)],
+      `${ref}/echo_bench PORT ${CONNS} SIZE ${SECONDS}`,
+    ),
   ];
   if (BASELINE !== undefined) list.push(tcpkitClient("baseline", BASELINE));
   return list;
@@ -142,6 +166,7 @@ function clients(ref: string): Client[] {
 
 const fmt = (n: number) => n.toFixed(0).padStart(7);
 const ratio = (n: number) => n.toFixed(2);
+const ratio3 = (n: number) => n.toFixed(3);
 
 if (import.meta.main) {
   const ref = await referenceTools();
@@ -149,7 +174,9 @@ if (import.meta.main) {
   console.log(`machine: ${await machine()}`);
   console.log(`date: ${new Date().toISOString()}`);
   console.log(
-    `rounds: ${ROUNDS} x ${SECONDS}s per client, order rotating, fresh echo_server each; ` +
+    (PAIRED
+      ? ""
+      : `rounds: ${ROUNDS} x ${SECONDS}s per client, order rotating, fresh echo_server each; `) +
       (pinServer.length
         ? `server ${pinServer.join(" ")}, clients ${pinClient.join(" ")}`
         : "unpinned"),
@@ -170,7 +197,7 @@ async function soloRounds(ref: string, list: Client[]) {
       const load = loadAverage();
       const line: string[] = [];
       for (const c of order) {
-        const v = await withServer(ref, (port) => c.measure(port, size), { prefix: pinServer });
+        const v = await withServer(ref, (port) => measure(c, port, size), { prefix: pinServer });
         figures.get(c.name)!.push(v);
         line.push(`${c.name} ${v.toFixed(0)}`);
       }
@@ -213,32 +240,130 @@ async function soloRounds(ref: string, list: Client[]) {
   for (const row of rows) console.log(row);
 }
 
-/** PERF_PAIRED=1: deno_client and tcpkit at the same time on one core, ROUNDS pairs per size. */
+/**
+ * PERF_PAIRED=1: deno_client and tcpkit at the same time on one core, ROUNDS pairs per size.
+ * Both run PAIRED_EXTRA_S longer than the window, which is measured from outside: the bytes
+ * each echo_server's sockets have received (the kernel's TCP counters, `ss`), read at the
+ * window's start and end. So both count over the same interval, with the other one busy all
+ * through it. (Each client's own window would not do: tcpkit's and deno_client's start-up
+ * times differ by up to 0.2 s from run to run, and whichever stops first leaves the other
+ * the whole core for the rest of its window, up to 5% for it in a 4 s window.)
+ */
 async function pairedRounds(ref: string, list: Client[]) {
-  const [denoClient, tcpkit] = list;
-  console.log(`paired: both clients at once, deno_client ${PAIRED_DELAY_MS} ms later`);
+  // The C client is left out: it would take most of the core's time.
+  const together = list.filter((c) => c.name !== "echo_bench");
+  const others = together.filter((c) => c.name !== "deno_client");
+  const runFor = SECONDS + PAIRED_EXTRA_S;
+  console.log(
+    `paired: ${together.map((c) => c.name).join(", ")} at once for ${runFor}s each, ` +
+      `${ROUNDS} rounds per size; the window is the ${SECONDS}s from ` +
+      `${PAIRED_SETTLE_MS / 1000}s after their start, counted by the servers' sockets`,
+  );
   const rows: string[] = [];
   for (const size of SIZES) {
     console.log(`\necho ${size} B, ${CONNS} connections each`);
-    const ratios: number[] = [];
+    const ratios = new Map<string, number[]>(others.map((c) => [c.name, []]));
     for (let round = 0; round < ROUNDS; round++) {
-      const [d, t] = await withServer(ref, (p1) =>
-        withServer(ref, (p2) =>
-          Promise.all([
-            new Promise((r) => setTimeout(r, PAIRED_DELAY_MS)).then(() =>
-              denoClient.measure(p1, size)
-            ),
-            tcpkit.measure(p2, size),
-          ]), { prefix: pinServer }), { prefix: pinServer });
-      ratios.push(t / d);
-      console.log(
-        `  pair ${round + 1}: deno_client ${d.toFixed(0)}, tcpkit ${t.toFixed(0)}` +
-          `  -> tcpkit/deno_client ${ratio(t / d)}`,
+      const rates = await withServers(
+        ref,
+        together.length,
+        (ports) => pairedRound(together, ports, size, runFor),
+      );
+      const line = together.map((c, i) => `${c.name} ${rates[i].toFixed(0)}`).join(", ");
+      const shares = others.map((c) => {
+        const r = rates[together.indexOf(c)] / rates[0];
+        ratios.get(c.name)!.push(r);
+        return `${c.name}/deno_client ${ratio3(r)}`;
+      });
+      console.log(`  round ${round + 1}: ${line} msgs/s  -> ${shares.join(", ")}`);
+    }
+    for (const c of others) {
+      const rs = ratios.get(c.name)!;
+      rows.push(
+        `| ${size} B | ${c.name} | **${ratio3(median(rs))}×** | ${rs.map(ratio3).join(", ")} |`,
       );
     }
-    rows.push(`| ${size} B | **${ratio(median(ratios))}×** | ${ratios.map(ratio).join(", ")} |`);
   }
-  console.log("\n| message | tcpkit/deno_client, paired (median) | pairs |");
-  console.log("| --- | --- | --- |");
+  console.log(`\nload at the end: ${loadAverage()}`);
+  console.log("\n| message | client | client/deno_client, paired (median) | rounds |");
+  console.log("| --- | --- | --- | --- |");
   for (const row of rows) console.log(row);
+}
+
+/** Runs an echo_server (on the server core) for each of `n` clients around `fn`. */
+function withServers<T>(ref: string, n: number, fn: (ports: number[]) => Promise<T>): Promise<T> {
+  if (n === 0) return fn([]);
+  return withServer(ref, (port) => withServers(ref, n - 1, (ports) => fn([port, ...ports])), {
+    prefix: pinServer,
+  });
+}
+
+/**
+ * One paired round: every client against its own port for `runFor` seconds, all at once;
+ * returns each one's msgs/s over the same window, from the servers' socket counters.
+ */
+async function pairedRound(
+  clients: Client[],
+  ports: number[],
+  size: number,
+  runFor: number,
+): Promise<number[]> {
+  const children = clients.map((c, i) => spawnClient(c, ports[i], size, runFor));
+  try {
+    await new Promise((r) => setTimeout(r, PAIRED_SETTLE_MS));
+    const before = await receivedBytes(ports);
+    const start = performance.now();
+    await new Promise((r) => setTimeout(r, SECONDS * 1000));
+    const after = await receivedBytes(ports);
+    const seconds = (performance.now() - start) / 1000;
+    // Every client must have run cleanly: its own report must parse and show no errors.
+    const outputs = await Promise.all(children.map((c) => c.output()));
+    outputs.forEach((out, i) => {
+      const text = new TextDecoder().decode(out.stdout).trim();
+      if (!out.success) throw new Error(`${clients[i].name} failed: ${text}`);
+      clients[i].parse(text);
+    });
+    return ports.map((p) => (after.get(p)! - before.get(p)!) / size / seconds);
+  } finally {
+    for (const c of children) {
+      try {
+        c.kill("SIGKILL");
+      } catch { /* already exited */ }
+    }
+  }
+}
+
+/** Starts `client` against `port` for `seconds`, its output piped. */
+function spawnClient(
+  client: Client,
+  port: number,
+  size: number,
+  seconds: number,
+): Deno.ChildProcess {
+  const [cmd, args] = client.argv(port, size, seconds);
+  return new Deno.Command(cmd, { args, stdout: "piped", stderr: "null" }).spawn();
+}
+
+/**
+ * Bytes received so far by the established TCP sockets whose local port is one of `ports`
+ * (the echo servers' side of each connection), summed per port, from the kernel's
+ * counters (`ss -ti`: bytes_received).
+ */
+async function receivedBytes(ports: number[]): Promise<Map<number, number>> {
+  const filter = ports.map((p) => `sport = :${p}`).join(" or ");
+  const text = await run("ss", ["-tinH", "state", "established", `( ${filter} )`]);
+  const totals = new Map(ports.map((p) => [p, 0]));
+  let port: number | undefined;
+  for (const line of text.split("\n")) {
+    if (!/^\s/.test(line)) {
+      // A socket: Recv-Q Send-Q Local:Port Peer:Port (the state column is left out).
+      port = Number(line.trim().split(/\s+/)[2]?.split(":").pop());
+      continue;
+    }
+    const got = /bytes_received:(\d+)/.exec(line);
+    if (got !== null && port !== undefined && totals.has(port)) {
+      totals.set(port, totals.get(port)! + Number(got[1]));
+    }
+  }
+  return totals;
 }
