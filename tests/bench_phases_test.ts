@@ -3,7 +3,14 @@
 // opens none until connect().
 import { assertEquals, assertNotStrictEquals, assertStrictEquals } from "@std/assert";
 import { BenchClient } from "../lib/bench/client.ts";
-import { type ClientPlan, MEASURE, STOP, WARMUP, WorkerStats } from "../lib/bench/strategy.ts";
+import {
+  type ClientPlan,
+  MEASURE,
+  STOP,
+  UNLIMITED,
+  WARMUP,
+  WorkerStats,
+} from "../lib/bench/strategy.ts";
 
 function plan(phase: SharedArrayBuffer): ClientPlan {
   return {
@@ -37,9 +44,9 @@ Deno.test("admit: warmup is free, measuring takes the quota, stop admits nothing
   assertEquals([client.admit(conn), client.admit(conn), client.admit(conn)], [2, 2, 0]);
   assertEquals(conn.quota, 0);
 
-  const unlimited = { quota: Infinity };
-  assertEquals(client.admit(unlimited), 2);
-  assertEquals(unlimited.quota, Infinity);
+  const unlimited = { quota: UNLIMITED };
+  assertEquals([client.admit(unlimited), client.admit(unlimited)], [2, 2]);
+  assertEquals(unlimited.quota, UNLIMITED);
 
   phase[0] = STOP;
   assertEquals([client.admit(unlimited), client.admit({ quota: 5 })], [0, 0]);
@@ -56,12 +63,25 @@ Deno.test("WorkerStats: warmup echoes count in a tally that is not the measured 
   stats.echoed(300, true, 3_000);
   stats.echoed(5_000, false, 4_000);
 
-  assertEquals(stats.intervalMessages, 4);
-  assertEquals(stats.intervalLatency.count, 4);
+  const interval = stats.takeInterval();
+  assertEquals(interval.messages, 4);
+  assertEquals(interval.latency.count, 4);
+  assertEquals(interval.latency.summary()?.max, 5_000);
   assertEquals(stats.measured.messages, 2);
   assertEquals(stats.measured.latency.count, 2);
   assertEquals(stats.measured.latency.summary()?.max, 300);
   assertEquals(stats.measured.lastCompletionMs, 3_000);
   assertEquals(stats.tally(false).messages, 2);
   assertEquals(stats.tally(false).lastCompletionMs, 4_000);
+
+  // The next interval holds only what came after; the tallies keep everything.
+  stats.echoed(400, true, 5_000);
+  const next = stats.takeInterval();
+  assertEquals([next.messages, next.latency.count, next.latency.summary()?.min], [1, 1, 400]);
+  stats.echoed(500, true, 6_000);
+  stats.fold();
+  assertEquals(stats.measured.messages, 4);
+  assertEquals(stats.measured.latency.count, 4);
+  assertEquals(stats.measured.latency.summary()?.max, 500);
+  assertEquals(stats.takeInterval().messages, 1);
 });

@@ -23,6 +23,7 @@ import {
   dialFailure,
   type Driver,
   STOP,
+  UNLIMITED,
   WorkerStats,
 } from "./strategy.ts";
 
@@ -92,7 +93,7 @@ export class BenchClient implements Driver {
   async connect(): Promise<number> {
     const { plan } = this;
     const indices = Array.from({ length: plan.connections }, (_, i) => i);
-    const quota = (i: number) => plan.quotas?.[i] ?? Infinity;
+    const quota = (i: number) => plan.quotas?.[i] ?? UNLIMITED;
     let conns: (Connection | undefined)[];
     if (plan.mode === "connect") {
       conns = indices.map((i) => new ConnectSlot(this, plan.firstConnection + i, quota(i)));
@@ -157,19 +158,13 @@ export class BenchClient implements Driver {
 
   /** Takes the progress counters of the interval since the last call. */
   takeInterval(): IntervalReport {
-    const s = this.stats;
-    const report = {
-      messages: s.intervalMessages,
-      latency: s.intervalLatency.encode(),
-      cpu: threadCpu(),
-    };
-    s.intervalMessages = 0;
-    s.intervalLatency.reset();
-    return report;
+    const { messages, latency } = this.stats.takeInterval();
+    return { messages, latency: latency.encode(), cpu: threadCpu() };
   }
 
   report(): ClientReport {
     const s = this.stats;
+    s.fold();
     const t = s.measured;
     const bytes = t.messages * this.plan.sizeBytes;
     return {

@@ -14,6 +14,7 @@ import { type Connection, dialFailure, type Driver, errorKind, MEASURE } from ".
 
 /** Connection setup: open, one echoed message, close, again. */
 export class ConnectSlot implements Connection {
+  /** Messages left to send while measuring, or UNLIMITED (strategy.ts). */
   quota: number;
   readonly #client: Driver;
   readonly #id: number;
@@ -88,14 +89,12 @@ export class ConnectSlot implements Connection {
       }
       this.#opStart = 0;
       const now = performance.now();
-      stats.intervalMessages++;
-      stats.intervalLatency.record((now - connected) * 1000);
       // Warmup counts in a tally that is thrown away, on the same path (see Tally).
       const measuring = this.#client.phase === MEASURE;
       const tally = stats.tally(admit === 2 && measuring);
       tally.messages++;
       tally.connections++;
-      tally.latency.record((now - connected) * 1000);
+      stats.latency((now - connected) * 1000, admit === 2 && measuring);
       tally.connectLatency.record((connected - start) * 1000);
       tally.lastCompletionMs = performance.timeOrigin + now;
     }

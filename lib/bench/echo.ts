@@ -48,6 +48,7 @@ export class EchoConnection implements Connection {
   // The fields the closed loop touches on every message come first, so that they share
   // the object's first cache lines (with 50 connections, each is cold when its turn comes).
   #done = false;
+  /** Messages left to send while measuring, or UNLIMITED (strategy.ts). */
   quota: number;
   readonly #client: Driver;
   readonly #stats: WorkerStats;
@@ -386,7 +387,7 @@ export class EchoConnection implements Connection {
 
   #checkFinished() {
     if (this.#inFlight > 0 || this.#done) return;
-    if (this.#client.phase === STOP || (this.#client.phase === MEASURE && this.quota <= 0)) {
+    if (this.#client.phase === STOP || (this.#client.phase === MEASURE && this.quota === 0)) {
       this.#close();
     }
   }

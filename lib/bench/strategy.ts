@@ -55,6 +55,7 @@ export class Tally {
   /** Whole messages (bytes are messages x size: every message is sent whole). */
   messages = 0;
   connections = 0;
+  /** Latencies of the messages counted here, up to the last WorkerStats.fold. */
   latency = new LatencyHistogram();
   connectLatency = new LatencyHistogram();
   /**
@@ -69,13 +70,20 @@ export class Tally {
 export class WorkerStats {
   /** [warmup, measured]: picked by index, so that both phases take the same path. */
   readonly #tallies = [new Tally(), new Tally()];
-  /** What the measuring window counted. */
+  /**
+   * Latencies since the last progress interval, by tally. Each message's latency is
+   * recorded once, here: {@linkcode takeInterval} reads both together as the interval's,
+   * and {@linkcode fold} moves them into the tallies' histograms.
+   */
+  readonly #recent = [new LatencyHistogram(), new LatencyHistogram()];
+  readonly #interval = new LatencyHistogram();
+  /** Messages of both tallies when the last interval was taken. */
+  #takenMessages = 0;
+  /** What the measuring window counted (its latencies once folded). */
   readonly measured: Tally = this.#tallies[1];
   mismatches = 0;
   errors: Record<ErrorKind, number> = { connect: 0, closed: 0, reset: 0, stall: 0, other: 0 };
   errorSamples: string[] = [];
-  intervalMessages = 0;
-  intervalLatency = new LatencyHistogram();
 
   /**
    * The tally a message counts in: the measuring window's when `measured` (admitted
@@ -85,17 +93,44 @@ export class WorkerStats {
     return this.#tallies[measured ? 1 : 0];
   }
 
+  /** Records the latency `us` of a message counted in the tally `measured` picks. */
+  latency(us: number, measured: boolean) {
+    this.#recent[measured ? 1 : 0].record(us);
+  }
+
   /**
-   * Counts one echoed message with latency `us`, completed at `atMs` (absolute): in the
-   * progress interval, and in the tally `measured` picks.
+   * Counts one echoed message with latency `us`, completed at `atMs` (absolute), in the
+   * tally `measured` picks.
    */
   echoed(us: number, measured: boolean, atMs: number) {
-    this.intervalMessages++;
-    this.intervalLatency.record(us);
-    const t = this.#tallies[measured ? 1 : 0];
+    const i = measured ? 1 : 0;
+    const t = this.#tallies[i];
     t.messages++;
-    t.latency.record(us);
+    this.#recent[i].record(us);
     t.lastCompletionMs = atMs;
+  }
+
+  /**
+   * The progress interval since the last call: the messages of both tallies and their
+   * latencies (a histogram reused by the next call), which then move into the tallies.
+   */
+  takeInterval(): { messages: number; latency: LatencyHistogram } {
+    const [warmup, measured] = this.#tallies;
+    const total = warmup.messages + measured.messages;
+    const messages = total - this.#takenMessages;
+    this.#takenMessages = total;
+    this.#interval.reset();
+    for (const recent of this.#recent) this.#interval.merge(recent);
+    this.fold();
+    return { messages, latency: this.#interval };
+  }
+
+  /** Moves the latencies recorded since the last interval into the tallies' histograms. */
+  fold() {
+    this.#tallies.forEach((tally, i) => {
+      tally.latency.merge(this.#recent[i]);
+      this.#recent[i].reset();
+    });
   }
 
   error(kind: ErrorKind, text: string) {
@@ -124,17 +159,26 @@ export interface Driver {
 }
 
 /**
+ * A connection's quota when it has none (`-n` not given). A small integer, not Infinity:
+ * V8 keeps a double field's value in a box of its own, one more cold cache line for every
+ * message of the connection.
+ */
+export const UNLIMITED = -1;
+
+/**
  * Whether a connection may start another message in `phase`, and whether that message is
  * measured: 0 no, 1 yes (warmup, not measured), 2 yes (measured). Warmup and measuring
- * take the same path (see Tally): the quota is read and written in both, and only
+ * take the same path (see Tally): a limited quota is read and written in both, and only
  * measuring takes one from it.
  */
 export function admitIn(phase: number, conn: { quota: number }): 0 | 1 | 2 {
   if (phase === STOP) return 0;
   const measuring = phase === MEASURE ? 1 : 0;
   const quota = conn.quota;
-  if (quota < measuring) return 0;
-  conn.quota = quota - measuring;
+  if (quota !== UNLIMITED) {
+    if (quota < measuring) return 0;
+    conn.quota = quota - measuring;
+  }
   return measuring === 1 ? 2 : 1;
 }
 

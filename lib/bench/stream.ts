@@ -12,6 +12,7 @@ import { type Connection, type Driver, errorKind, MEASURE } from "./strategy.ts"
 
 /** One-way upload: writes messages back to back; anything the server sends is dropped. */
 export class StreamConnection implements Connection {
+  /** Messages left to send while measuring, or UNLIMITED (strategy.ts). */
   quota: number;
   readonly #client: Driver;
   readonly #conn: Deno.Conn;
@@ -67,7 +68,6 @@ export class StreamConnection implements Connection {
         left -= n;
       }
       this.#writeStart = 0;
-      stats.intervalMessages++;
       // Warmup counts in a tally that is thrown away, on the same path (see Tally).
       const measuring = this.#client.phase === MEASURE;
       const tally = stats.tally(admit === 2 && measuring);
