@@ -179,6 +179,14 @@ export async function startServe(
   };
 }
 
+/** Leaves a socket file nobody listens on at `path`, as a server killed with SIGKILL does. */
+export async function makeStaleSocket(path: string): Promise<void> {
+  const server = await startServe([`unix:${path}`, "--quiet"]);
+  await server.stop("SIGKILL");
+  const info = await Deno.lstat(path);
+  if (!info.isSocket) throw new Error(`a SIGKILLed server left no socket file at ${path}`);
+}
+
 /** Sends a signal unless the process has already exited. */
 export function killQuietly(child: Deno.ChildProcess, signal: Deno.Signal = "SIGTERM"): void {
   try {

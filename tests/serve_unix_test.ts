@@ -5,7 +5,7 @@
  */
 
 import { assert, assertEquals, assertMatch } from "@std/assert";
-import { LineReader, runCli, spawnCli, startServe } from "./helpers.ts";
+import { LineReader, makeStaleSocket, runCli, spawnCli, startServe } from "./helpers.ts";
 
 /** What an lstat of `path` shows, for comparing before and after (never follows links). */
 async function snapshot(path: string): Promise<string> {
@@ -101,13 +101,6 @@ Deno.test("serve unix:PATH replaces a stale socket (its server was killed)", asy
     await Deno.remove(dir, { recursive: true });
   }
 });
-
-/** Leaves a socket file nobody listens on, as a server killed with SIGKILL does. */
-async function makeStaleSocket(path: string) {
-  const server = await startServe([`unix:${path}`, "--quiet"]);
-  await server.stop("SIGKILL");
-  assert((await Deno.lstat(path)).isSocket, "a SIGKILLed server leaves its socket file");
-}
 
 Deno.test("--unix-mode sets the socket file's permissions; without it they come from the umask", async () => {
   const dir = await Deno.makeTempDir();

@@ -6,7 +6,7 @@
  */
 
 import { assert, assertEquals, assertMatch, assertNotEquals } from "@std/assert";
-import { randomBytes, runCli, sha256, spawnCli } from "./helpers.ts";
+import { makeStaleSocket, randomBytes, runCli, sha256, spawnCli } from "./helpers.ts";
 import {
   KEY_KINDS,
   needs,
@@ -214,7 +214,7 @@ Deno.test("serve --tls: echo (5 MiB, byte-exact), discard and source", async () 
   });
 });
 
-Deno.test("serve --tls --workers 2, and over a unix socket", async () => {
+Deno.test("serve --tls --workers 2, and over a unix socket (a stale one replaced, a file refused)", async () => {
   await withTempDir(async (state) => {
     const workers = await startTlsServe(state, ["--workers", "2"]);
     try {
@@ -225,7 +225,9 @@ Deno.test("serve --tls --workers 2, and over a unix socket", async () => {
     } finally {
       await workers.stop();
     }
+    // The path holds a stale socket (its server was killed): replaced, as without --tls.
     const path = `${state}/tls.sock`;
+    await makeStaleSocket(path);
     const unix = await startTlsServe(state, [], `unix:${path}`);
     try {
       const reply = await connectPinned(`unix:${path}`, unix.fingerprint, "over unix");
@@ -233,6 +235,18 @@ Deno.test("serve --tls --workers 2, and over a unix socket", async () => {
     } finally {
       await unix.stop();
     }
+    // Anything else at the path is refused and left as it was.
+    const file = `${state}/not-a-socket`;
+    await Deno.writeTextFile(file, "keep me\n");
+    const refused = await runCli(["serve", "--tls", `unix:${file}`], {
+      env: { XDG_STATE_HOME: state },
+    });
+    assertEquals(refused.code, 1, refused.stderr);
+    assertEquals(
+      refused.stderr.trimEnd(),
+      `tcpkit: cannot listen on "unix:${file}": a regular file is in the way; only a stale socket is replaced`,
+    );
+    assertEquals(await Deno.readTextFile(file), "keep me\n");
   });
 });
 

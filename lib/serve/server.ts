@@ -11,7 +11,7 @@ import { sleep, waitSettled } from "../common/time.ts";
 import type { ServeCounters } from "./counters.ts";
 import type { CloseReason, LogEvent } from "./log.ts";
 import { type ConnState, discardLoop, echoLoop, sourceLoop, type TickClock } from "./modes.ts";
-import { listenUnix, UnixPathRefused } from "./unix_socket.ts";
+import { clearUnixPath, formatMode, listenUnix, UnixPathRefused } from "./unix_socket.ts";
 import { closeQuietly } from "../common/io.ts";
 import { forward, type ForwardConfig, RelayError } from "./forward.ts";
 import type { TlsServerCredentials } from "../tls/credentials.ts";
@@ -58,15 +58,8 @@ export async function bindListener(
   address: Address,
   options: BindOptions = {},
 ): Promise<Deno.Listener> {
-  if (options.tls !== undefined) {
-    const { TlsListener } = await import("../tls/server.ts");
-    const listener = await TlsListener.listen(address, options.tls, options.reusePort ?? false);
-    if (address.transport === "unix" && options.unixMode !== undefined) {
-      await Deno.chmod(address.path, options.unixMode);
-    }
-    return listener;
-  }
   try {
+    if (options.tls !== undefined) return await bindTls(address, options.tls, options);
     return address.transport === "unix"
       ? await listenUnix(address.path, options.unixMode)
       : Deno.listen({
@@ -75,9 +68,32 @@ export async function bindListener(
         reusePort: options.reusePort ?? false,
       });
   } catch (error) {
+    if (error instanceof RuntimeError) throw error; // the TLS listener's own, already worded
     const why = error instanceof UnixPathRefused ? error.message : describeNetError(error);
     throw new RuntimeError(`cannot listen on "${formatAddress(address)}": ${why}`);
   }
+}
+
+/** The TLS listener (lib/tls/server.ts, loaded only then), on a path cleared as for plain. */
+async function bindTls(
+  address: Address,
+  credentials: TlsServerCredentials,
+  options: BindOptions,
+): Promise<Deno.Listener> {
+  if (address.transport === "unix") await clearUnixPath(address.path);
+  const { TlsListener } = await import("../tls/server.ts");
+  const listener = await TlsListener.listen(address, credentials, options.reusePort ?? false);
+  if (address.transport === "unix" && options.unixMode !== undefined) {
+    try {
+      await Deno.chmod(address.path, options.unixMode);
+    } catch (error) {
+      listener.close();
+      throw new UnixPathRefused(
+        `cannot set its mode to ${formatMode(options.unixMode)}: ${describeNetError(error)}`,
+      );
+    }
+  }
+  return listener;
 }
 
 /** Accepts and serves until `ctx.stop`, then drains. Closes the listener. */

@@ -23,7 +23,7 @@ export class UnixPathRefused extends Error {
  * when the path holds anything else, or Deno's error when listening fails.
  */
 export async function listenUnix(path: string, mode?: number): Promise<Deno.UnixListener> {
-  await removeStaleSocket(path);
+  await clearUnixPath(path);
   const listener = Deno.listen({ transport: "unix", path });
   if (mode !== undefined) {
     try {
@@ -43,7 +43,12 @@ export function formatMode(mode: number): string {
   return `0${mode.toString(8).padStart(3, "0")}`;
 }
 
-async function removeStaleSocket(path: string): Promise<void> {
+/**
+ * Makes `path` free to bind: nothing there, or a stale socket file, which is removed.
+ * Throws {@linkcode UnixPathRefused} for anything else (for listeners not made by
+ * {@linkcode listenUnix}, such as the TLS one).
+ */
+export async function clearUnixPath(path: string): Promise<void> {
   const found = await lstatOrUndefined(path);
   if (found === undefined) return;
   if (!found.isSocket) {
