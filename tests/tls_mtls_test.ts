@@ -1,11 +1,13 @@
 /**
  * Mutual TLS: `serve --tls --client-ca` requires client certificates issued by its CAs
- * and logs each client's subject and fingerprint; `connect --cert/--key` presents one.
+ * and logs each client's subject and fingerprint; `connect --cert/--key` presents one, and
+ * so does a relay's `--forward-cert/--forward-key`.
  * Certificates come from openssl: a test CA, a client it issued, and one from elsewhere.
  */
 
 import { assert, assertEquals, assertMatch } from "@std/assert";
-import { runCli } from "./helpers.ts";
+import { randomBytes, runCli, sha256, startServe } from "./helpers.ts";
+import { roundTrip } from "./serve_helpers.ts";
 import {
   needs,
   opensslFingerprint,
@@ -130,6 +132,51 @@ Deno.test(
           await server.stderr.waitFor(/connected \(client CN=alice sha256:[0-9a-f]{64}\)$/);
         } finally {
           await server.stop();
+        }
+      });
+    },
+  ),
+);
+
+Deno.test(
+  needs(
+    "serve --forward-tls --forward-cert/--forward-key: the relay presents a client certificate to a --client-ca upstream",
+    ["openssl"],
+    async () => {
+      await withTempDir(async (dir) => {
+        const relayCert = await clientCertificate(dir, "relay", "/CN=relay/O=Example");
+        const upstream = await startTlsServe(dir, ["--client-ca", relayCert.ca]);
+        const toUpstream = [
+          "--forward",
+          upstream.address,
+          "--forward-tls",
+          "--forward-pin",
+          `sha256:${upstream.fingerprint}`,
+        ];
+        const relay = await startServe([
+          "127.0.0.1:0",
+          ...toUpstream,
+          "--forward-cert",
+          relayCert.cert,
+          "--forward-key",
+          relayCert.key,
+        ]);
+        // The same relay without a certificate: the upstream refuses it, so each client ends.
+        const bare = await startServe(["127.0.0.1:0", ...toUpstream]);
+        try {
+          const data = randomBytes(256 * 1024 + 9);
+          assertEquals(await sha256(await roundTrip(relay.port, data)), await sha256(data));
+          const fp = await opensslFingerprint(relayCert.cert);
+          await upstream.stderr.waitFor(
+            new RegExp(`connected \\(client CN=relay, O=Example sha256:${fp}\\)$`),
+          );
+
+          assertEquals((await roundTrip(bare.port, randomBytes(100))).length, 0);
+          await upstream.stderr.waitFor(/^refused 127\.0\.0\.1:\d+: TLS handshake: /);
+        } finally {
+          assertEquals(await relay.stop(), 0);
+          assertEquals(await bare.stop(), 0);
+          await upstream.stop();
         }
       });
     },
