@@ -8,8 +8,8 @@
 
 import process from "node:process";
 import { dial } from "../common/dial.ts";
-import { ReceiveArena, receiveBytes } from "./arena.ts";
 import { mapBounded } from "../common/pool.ts";
+import { ReceiveArena, receiveBytes } from "./arena.ts";
 import { ConnectSlot } from "./connect_rate.ts";
 import { ClockAlarm } from "./clock.ts";
 import { EchoConnection } from "./echo.ts";
@@ -98,6 +98,7 @@ export class BenchClient implements Driver {
     if (plan.mode === "connect") {
       conns = indices.map((i) => new ConnectSlot(this, plan.firstConnection + i, quota(i)));
     } else {
+      // Every echo connection's receive buffer is a slice of this (stream mode reads nothing).
       const arena = new ReceiveArena(
         plan.mode === "echo" ? plan.connections : 0,
         receiveBytes(plan.sizeBytes, plan.pipeline),

@@ -61,7 +61,7 @@ export class EchoConnection implements Connection {
   #writeAt: number;
   #readAt: number;
   #inFlight = 0;
-  /** Stream offsets: bytes queued for sending, written, and received. */
+  /** Bytes of echo received so far (the stream offset of the next byte to check). */
   #received = 0;
   /**
    * The turn's message (#turns): when it started, and whether it is measured. Starts as a
@@ -90,6 +90,7 @@ export class EchoConnection implements Connection {
   #turnsMode = false;
   #head = 0;
   #tail = 0;
+  /** The pipelined path's stream offsets: bytes queued for sending, and bytes written. */
   #queued = 0;
   #written = 0;
   /** Bytes received since the last whole echoed message (#readLoop). */
