@@ -90,11 +90,11 @@ export class ConnectSlot implements Connection {
       this.#opStart = 0;
       const now = performance.now();
       // Warmup counts in a tally that is thrown away, on the same path (see Tally).
-      const measuring = this.#client.phase === MEASURE;
-      const tally = stats.tally(admit === 2 && measuring);
+      const measured = admit === 2 && this.#client.phase === MEASURE;
+      const tally = stats.tally(measured);
       tally.messages++;
       tally.connections++;
-      stats.latency((now - connected) * 1000, admit === 2 && measuring);
+      stats.recordLatency((now - connected) * 1000, measured);
       tally.connectLatency.record((connected - start) * 1000);
       tally.lastCompletionMs = performance.timeOrigin + now;
     }

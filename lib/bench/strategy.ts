@@ -94,7 +94,7 @@ export class WorkerStats {
   }
 
   /** Records the latency `us` of a message counted in the tally `measured` picks. */
-  latency(us: number, measured: boolean) {
+  recordLatency(us: number, measured: boolean) {
     this.#recent[measured ? 1 : 0].record(us);
   }
 

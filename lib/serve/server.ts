@@ -11,7 +11,7 @@ import { sleep, waitSettled } from "../common/time.ts";
 import type { ServeCounters } from "./counters.ts";
 import type { CloseReason, LogEvent } from "./log.ts";
 import { type ConnState, discardLoop, echoLoop, sourceLoop, type TickClock } from "./modes.ts";
-import { clearUnixPath, formatMode, listenUnix, UnixPathRefused } from "./unix_socket.ts";
+import { clearUnixPath, listenUnix, setSocketMode, UnixPathRefused } from "./unix_socket.ts";
 import { closeQuietly } from "../common/io.ts";
 import { forward, type ForwardConfig, RelayError } from "./forward.ts";
 import type { TlsServerCredentials } from "../tls/credentials.ts";
@@ -84,14 +84,7 @@ async function bindTls(
   const { TlsListener } = await import("../tls/server.ts");
   const listener = await TlsListener.listen(address, credentials, options.reusePort ?? false);
   if (address.transport === "unix" && options.unixMode !== undefined) {
-    try {
-      await Deno.chmod(address.path, options.unixMode);
-    } catch (error) {
-      listener.close();
-      throw new UnixPathRefused(
-        `cannot set its mode to ${formatMode(options.unixMode)}: ${describeNetError(error)}`,
-      );
-    }
+    await setSocketMode(listener, address.path, options.unixMode);
   }
   return listener;
 }

@@ -25,17 +25,27 @@ export class UnixPathRefused extends Error {
 export async function listenUnix(path: string, mode?: number): Promise<Deno.UnixListener> {
   await clearUnixPath(path);
   const listener = Deno.listen({ transport: "unix", path });
-  if (mode !== undefined) {
-    try {
-      await Deno.chmod(path, mode);
-    } catch (error) {
-      listener.close();
-      throw new UnixPathRefused(
-        `cannot set its mode to ${formatMode(mode)}: ${describeNetError(error)}`,
-      );
-    }
-  }
+  if (mode !== undefined) await setSocketMode(listener, path, mode);
   return listener;
+}
+
+/**
+ * Sets the mode of the socket file `listener` just made at `path`; on failure closes the
+ * listener and throws {@linkcode UnixPathRefused}.
+ */
+export async function setSocketMode(
+  listener: { close(): void },
+  path: string,
+  mode: number,
+): Promise<void> {
+  try {
+    await Deno.chmod(path, mode);
+  } catch (error) {
+    listener.close();
+    throw new UnixPathRefused(
+      `cannot set its mode to ${formatMode(mode)}: ${describeNetError(error)}`,
+    );
+  }
 }
 
 /** `0o600` → `"0600"`, as `--unix-mode` and `ls -l` users read it. */
